@@ -1,0 +1,83 @@
+// Session: one model running on one device with its own KV cache and sampler state.
+// Generation streams tokens through a callback that returns false to cancel. A Session is used
+// from one thread at a time; several Sessions may share one Model.
+#pragma once
+
+#include "moe/model.h"
+#include "moe/sampling.h"
+#include "moe/status.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace moe {
+
+struct SessionOptions {
+    std::string device = "cpu"; // v0 runs the forward on "cpu"
+    int nCtx = 0;               // 0: min(model context, 4096)
+    int nThreads = 0;           // 0: hardware concurrency
+};
+
+struct TokenEvent {
+    int32_t id = 0;
+    std::string text; // whole UTF-8 characters completed by this token (may be empty)
+    int index = 0;    // 0-based index among generated tokens
+};
+
+// Returns false to stop generation (the reply so far is kept).
+using TokenCallback = std::function<bool(const TokenEvent&)>;
+
+enum class StopReason { Eos, MaxTokens, Cancelled, ContextFull };
+const char* stopReasonName(StopReason reason);
+
+struct GenerationStats {
+    int promptTokens = 0;
+    int generatedTokens = 0;
+    double ttftMs = 0;           // request start to first generated token
+    double prefillTokPerSec = 0; // prompt tokens / prefill time
+    double decodeTokPerSec = 0;  // tokens after the first / their time
+    double totalMs = 0;
+    StopReason stopReason = StopReason::MaxTokens;
+    std::string text; // the whole reply
+    std::vector<int32_t> tokens;
+};
+
+class SessionImpl;
+
+class Session {
+public:
+    static Result<std::unique_ptr<Session>> create(std::shared_ptr<const Model> model,
+                                                   const SessionOptions& options = {});
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    const Model& model() const;
+    int contextSize() const;
+    int position() const; // tokens in the KV cache
+
+    // Clears the KV cache.
+    void reset();
+
+    // Appends tokens to the cache and returns logits [n, nVocab] (row-major) for every appended
+    // position (lastOnly: just the last row, [1, nVocab]).
+    Result<std::vector<float>> evaluate(std::span<const int32_t> tokens, bool lastOnly = false);
+
+    // Resets, prefills prompt tokens, then samples until EOS, maxTokens, the context end or a
+    // false from onToken.
+    Result<GenerationStats> generate(std::span<const int32_t> prompt, const SamplingParams& params,
+                                     const TokenCallback& onToken);
+    // Encodes text (with BOS) and generates.
+    Result<GenerationStats> generateText(const std::string& prompt, const SamplingParams& params,
+                                         const TokenCallback& onToken);
+
+private:
+    explicit Session(std::unique_ptr<SessionImpl> impl);
+    std::unique_ptr<SessionImpl> m_impl;
+};
+
+} // namespace moe
