@@ -98,7 +98,9 @@ grep -qE '^[^/]+/bin/moestudio-cli$' "$TMP/tgz.txt" || fail "the .tar.gz lacks b
 grep -qE '^[^/]+/share/applications/moestudio.desktop$' "$TMP/tgz.txt" \
     || fail "the .tar.gz lacks share/applications/moestudio.desktop"
 mkdir "$TMP/tgz" && tar -xzf "$tgz" -C "$TMP/tgz"
-"$TMP"/tgz/*/bin/moestudio-cli --version
+tgzCli=$(find "$TMP/tgz" -path '*/bin/moestudio-cli' -type f)
+[[ -n $tgzCli ]] || fail "no bin/moestudio-cli after unpacking the .tar.gz"
+"$tgzCli" --version
 
 step "desktop entry and AppStream metainfo"
 if command -v desktop-file-validate >/dev/null; then
