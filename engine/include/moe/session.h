@@ -26,6 +26,7 @@ struct TokenEvent {
     int32_t id = 0;
     std::string text; // whole UTF-8 characters completed by this token (may be empty)
     int index = 0;    // 0-based index among generated tokens
+    // id is -1 for the final event that flushes bytes still pending at the end of the reply.
 };
 
 // Returns false to stop generation (the reply so far is kept).

@@ -27,6 +27,8 @@ public:
     virtual int32_t vocabSize() const = 0;
     virtual int32_t bosId() const = 0;
     virtual int32_t eosId() const = 0;
+    // End-of-turn token of chat formats (<|im_end|>), or -1. Generation stops on it like on EOS.
+    virtual int32_t eotId() const { return -1; }
     virtual bool isControl(int32_t id) const = 0;
     // Concatenated bytes of ids (control tokens skipped), then made valid UTF-8.
     std::string decode(const std::vector<int32_t>& ids) const;

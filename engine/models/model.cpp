@@ -1,0 +1,89 @@
+// Model loading: GGUF file -> ModelSpec + ModelInfo + tokenizer + family weight views.
+// Dispatches on general.architecture; v0 knows the llama-arch MoE (Mixtral) family.
+#include "models/model-impl.h"
+
+#include "tokenizers/byte-tokenizer.h"
+#include "tokenizers/chat-format.h"
+
+#include <algorithm>
+
+namespace moe {
+
+uint64_t TensorInfo::elements() const {
+    uint64_t n = 1;
+    for (int64_t d : shape) n *= uint64_t(d);
+    return n;
+}
+
+static std::string baseName(const std::string& path) {
+    auto slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+Result<std::unique_ptr<ModelImpl>> ModelImpl::load(const std::string& path) {
+    auto impl = std::make_unique<ModelImpl>();
+    MOE_ASSIGN_OR_RETURN(impl->file, gguf::GgufFile::open(path));
+    const gguf::GgufFile& f = impl->file;
+    ModelInfo& info = impl->info;
+    info.path = path;
+    info.format = "gguf";
+    info.formatVersion = f.version();
+    info.fileBytes = f.fileSize();
+    for (const gguf::MetaEntry& e : f.metadata()) info.metadata.emplace_back(e.key, e.value.display());
+    for (const gguf::TensorEntry& t : f.tensors()) {
+        TensorInfo ti;
+        ti.name = t.name;
+        ti.shape.assign(t.ne.rbegin(), t.ne.rend()); // ggml ne -> PyTorch order
+        ti.type = gguf::typeName(t.type);
+        ti.offset = f.dataOffset() + t.offset;
+        ti.bytes = t.bytes;
+        info.parameterCount += t.elements;
+        info.weightBytes += t.bytes;
+        info.tensors.push_back(std::move(ti));
+    }
+
+    ModelSpec& spec = info.spec;
+    MOE_ASSIGN_OR_RETURN(spec.architecture, f.getString("general.architecture"));
+    spec.name = f.getString("general.name", baseName(path));
+    const bool isMoe = f.find(spec.architecture + ".expert_count") != nullptr;
+    if (spec.architecture == "llama" && isMoe) {
+        spec.family = "gqa-moe";
+        MOE_TRY(readGqaMoeSpec(f, spec));
+    } else {
+        return Status(StatusCode::Unsupported,
+                      path + ": architecture '" + spec.architecture + "'" +
+                          (isMoe ? "" : " without experts") +
+                          " is not supported by this build (v0 runs Mixtral-style 'llama' MoE files)");
+    }
+
+    const std::string tokModel = f.getString("tokenizer.ggml.model", "");
+    if (tokModel != ByteTokenizer::kModelName)
+        return Status(StatusCode::Unsupported,
+                      path + ": tokenizer.ggml.model '" + tokModel +
+                          "' is not supported by this build (v0 reads 'moe-bytes' vocabularies)");
+    MOE_ASSIGN_OR_RETURN(impl->tokenizer, ByteTokenizer::fromGguf(f));
+    spec.nVocab = impl->tokenizer->vocabSize();
+    if (auto v = f.getInt(spec.architecture + ".vocab_size", spec.nVocab); v != spec.nVocab)
+        return Status(StatusCode::CorruptFile,
+                      path + ": " + spec.architecture + ".vocab_size is " + std::to_string(v) +
+                          " but the tokenizer has " + std::to_string(spec.nVocab) + " tokens");
+    MOE_TRY(bindGqaMoeWeights(f, spec, impl->weights));
+    return impl;
+}
+
+Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
+    MOE_ASSIGN_OR_RETURN(std::unique_ptr<ModelImpl> impl, ModelImpl::load(path));
+    return std::shared_ptr<const Model>(std::make_shared<Model>(std::move(impl)));
+}
+
+Model::Model(std::unique_ptr<ModelImpl> impl) : m_impl(std::move(impl)) {}
+Model::~Model() = default;
+
+const ModelInfo& Model::info() const { return m_impl->info; }
+const Tokenizer& Model::tokenizer() const { return *m_impl->tokenizer; }
+
+std::string Model::renderChat(const std::vector<ChatMessage>& messages, bool addGenerationPrompt) const {
+    return renderChatMl(messages, addGenerationPrompt);
+}
+
+} // namespace moe

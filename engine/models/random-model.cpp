@@ -1,0 +1,136 @@
+// writeRandomModel: seeded random-weight GGUF files of real architectures at preset shapes.
+// Weights are uniform with variance 1/fan_in (activations keep their scale through the layers),
+// norms are 1 ± 0.1, so the forward exercises every op with non-trivial values. Each tensor has
+// its own generator stream (seed, tensor index), so a tensor's values do not depend on the order
+// or the types of the others.
+#include "moe/model-factory.h"
+
+#include "core/half.h"
+#include "core/rng.h"
+#include "formats/gguf/gguf-writer.h"
+#include "tokenizers/byte-tokenizer.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace moe {
+
+namespace {
+
+struct Shape {
+    int nEmbd, nLayer, nHead, nHeadKv, nFf, nExpert, nExpertUsed, nCtx;
+};
+
+bool presetShape(const std::string& preset, Shape& s) {
+    if (preset == "tiny") s = {64, 2, 4, 2, 96, 4, 2, 2048};
+    else if (preset == "small") s = {256, 4, 8, 2, 512, 8, 2, 4096};
+    else return false;
+    return true;
+}
+
+enum class Fill { Matrix, Norm, Embedding };
+
+Status fillTensor(std::span<uint8_t> out, gguf::GgmlType type, uint64_t seed, uint64_t stream,
+                  Fill fill, uint64_t fanIn) {
+    Rng rng(seed * 0x100000001b3ull + stream);
+    const float a = fill == Fill::Matrix ? std::sqrt(3.0f / float(fanIn)) : 1.0f;
+    const size_t elemBytes = type == gguf::GgmlType::F32 ? 4 : 2;
+    const size_t n = out.size() / elemBytes;
+    for (size_t i = 0; i < n; ++i) {
+        float v = fill == Fill::Norm ? 1.0f + 0.1f * rng.symmetric() : a * rng.symmetric();
+        if (type == gguf::GgmlType::F32) {
+            std::memcpy(out.data() + i * 4, &v, 4);
+        } else {
+            uint16_t hbits = type == gguf::GgmlType::F16 ? f32ToF16(v) : f32ToBf16(v);
+            std::memcpy(out.data() + i * 2, &hbits, 2);
+        }
+    }
+    return Status::ok();
+}
+
+} // namespace
+
+std::vector<std::string> randomModelPresets(const std::string& arch) {
+    if (arch == "mixtral") return {"tiny", "small"};
+    return {};
+}
+
+Status writeRandomModel(const RandomModelOptions& o, const std::string& path) {
+    if (o.arch != "mixtral")
+        return Status(StatusCode::Unsupported,
+                      "make-model: architecture '" + o.arch + "' is not available yet (v0: mixtral)");
+    Shape s{};
+    if (!presetShape(o.preset, s))
+        return Status(StatusCode::InvalidArgument,
+                      "make-model: unknown preset '" + o.preset + "' for mixtral (tiny, small)");
+    gguf::GgmlType big;
+    if (o.type == "f32") big = gguf::GgmlType::F32;
+    else if (o.type == "f16") big = gguf::GgmlType::F16;
+    else if (o.type == "bf16") big = gguf::GgmlType::BF16;
+    else
+        return Status(StatusCode::InvalidArgument,
+                      "make-model: type '" + o.type + "' is not available (f32, f16, bf16)");
+
+    std::vector<std::string> names;
+    std::vector<int32_t> types;
+    ByteTokenizer::standardVocabulary(names, types);
+    const uint64_t nVocab = names.size();
+    const int headDim = s.nEmbd / s.nHead;
+
+    gguf::GgufWriter w;
+    w.addString("general.architecture", "llama");
+    w.addString("general.name", "random mixtral-" + o.preset + " (seed " + std::to_string(o.seed) + ")");
+    w.addString("general.type", "model");
+    w.addUInt32("general.file_type", big == gguf::GgmlType::F32 ? 0 : big == gguf::GgmlType::F16 ? 1 : 32);
+    w.addUInt32("llama.vocab_size", uint32_t(nVocab));
+    w.addUInt32("llama.context_length", uint32_t(s.nCtx));
+    w.addUInt32("llama.embedding_length", uint32_t(s.nEmbd));
+    w.addUInt32("llama.block_count", uint32_t(s.nLayer));
+    w.addUInt32("llama.feed_forward_length", uint32_t(s.nFf));
+    w.addUInt32("llama.attention.head_count", uint32_t(s.nHead));
+    w.addUInt32("llama.attention.head_count_kv", uint32_t(s.nHeadKv));
+    w.addUInt32("llama.rope.dimension_count", uint32_t(headDim));
+    w.addFloat32("llama.rope.freq_base", 1e6f);
+    w.addFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    w.addUInt32("llama.expert_count", uint32_t(s.nExpert));
+    w.addUInt32("llama.expert_used_count", uint32_t(s.nExpertUsed));
+    w.addString("tokenizer.ggml.model", ByteTokenizer::kModelName);
+    w.addStringArray("tokenizer.ggml.tokens", names);
+    w.addInt32Array("tokenizer.ggml.token_type", types);
+    w.addUInt32("tokenizer.ggml.unknown_token_id", 0);
+    w.addUInt32("tokenizer.ggml.bos_token_id", 1);
+    w.addUInt32("tokenizer.ggml.eos_token_id", 2);
+    w.addUInt32("tokenizer.ggml.eot_token_id", uint32_t(nVocab - 1)); // <|im_end|>
+    w.addBool("tokenizer.ggml.add_bos_token", true);
+
+    uint64_t stream = 0;
+    auto add = [&](const std::string& name, std::vector<uint64_t> ne, gguf::GgmlType type, Fill fill) {
+        const uint64_t id = stream++;
+        const uint64_t fanIn = ne[0];
+        return w.addTensor(name, std::move(ne), type, [=, seed = o.seed](std::span<uint8_t> out) {
+            return fillTensor(out, type, seed, id, fill, fanIn);
+        });
+    };
+    const uint64_t E = uint64_t(s.nEmbd), Q = uint64_t(s.nHead) * headDim,
+                   KV = uint64_t(s.nHeadKv) * headDim, F = uint64_t(s.nFf), X = uint64_t(s.nExpert);
+    const auto f32 = gguf::GgmlType::F32;
+    MOE_TRY(add("token_embd.weight", {E, nVocab}, big, Fill::Embedding));
+    for (int il = 0; il < s.nLayer; ++il) {
+        const std::string p = "blk." + std::to_string(il) + ".";
+        MOE_TRY(add(p + "attn_norm.weight", {E}, f32, Fill::Norm));
+        MOE_TRY(add(p + "attn_q.weight", {E, Q}, big, Fill::Matrix));
+        MOE_TRY(add(p + "attn_k.weight", {E, KV}, big, Fill::Matrix));
+        MOE_TRY(add(p + "attn_v.weight", {E, KV}, big, Fill::Matrix));
+        MOE_TRY(add(p + "attn_output.weight", {Q, E}, big, Fill::Matrix));
+        MOE_TRY(add(p + "ffn_norm.weight", {E}, f32, Fill::Norm));
+        MOE_TRY(add(p + "ffn_gate_inp.weight", {E, X}, f32, Fill::Matrix));
+        MOE_TRY(add(p + "ffn_gate_exps.weight", {E, F, X}, big, Fill::Matrix));
+        MOE_TRY(add(p + "ffn_up_exps.weight", {E, F, X}, big, Fill::Matrix));
+        MOE_TRY(add(p + "ffn_down_exps.weight", {F, E, X}, big, Fill::Matrix));
+    }
+    MOE_TRY(add("output_norm.weight", {E}, f32, Fill::Norm));
+    MOE_TRY(add("output.weight", {E, nVocab}, big, Fill::Matrix));
+    return w.write(path);
+}
+
+} // namespace moe

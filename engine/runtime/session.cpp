@@ -1,0 +1,148 @@
+// Session: model + KV cache + thread pool on the CPU backend. generate() resets the cache,
+// prefills the prompt in one forward, then decodes token by token, streaming whole UTF-8
+// characters to the callback. Timing: TTFT is request start to the first sampled token.
+//
+//   state:  empty --evaluate/generate--> filled --reset--> empty
+//   generate: prefill -> [sample -> callback -> (stop?) -> decode one]* -> stats
+#include "moe/session.h"
+
+#include "core/thread-pool.h"
+#include "models/model-impl.h"
+#include "runtime/kv-cache.h"
+#include "runtime/sampler.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace moe {
+
+const char* stopReasonName(StopReason reason) {
+    switch (reason) {
+    case StopReason::Eos: return "eos";
+    case StopReason::MaxTokens: return "max_tokens";
+    case StopReason::Cancelled: return "cancelled";
+    case StopReason::ContextFull: return "context_full";
+    }
+    return "unknown";
+}
+
+class SessionImpl {
+public:
+    std::shared_ptr<const Model> model;
+    KvCache cache;
+    std::unique_ptr<ThreadPool> pool;
+    int nPast = 0;
+
+    Result<std::vector<float>> evaluate(std::span<const int32_t> tokens, bool lastOnly) {
+        const ModelImpl& m = model->impl();
+        if (nPast + int(tokens.size()) > cache.capacity())
+            return Status(StatusCode::InvalidArgument,
+                          "context full: " + std::to_string(nPast) + " cached + " +
+                              std::to_string(tokens.size()) + " new tokens exceed the context size " +
+                              std::to_string(cache.capacity()));
+        std::vector<float> logits;
+        MOE_TRY(gqaMoeForward(m.info.spec, m.weights, cache, tokens, nPast, lastOnly, logits,
+                              pool.get(), nullptr));
+        nPast += int(tokens.size());
+        return logits;
+    }
+};
+
+Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model,
+                                                 const SessionOptions& options) {
+    if (!model) return Status(StatusCode::InvalidArgument, "Session::create: no model");
+    if (options.device != "cpu")
+        return Status(StatusCode::Unsupported,
+                      "device '" + options.device + "': this build runs models on 'cpu' only "
+                      "(the CUDA and Vulkan forward come with issues [4 of 10] and [5 of 10])");
+    const ModelSpec& s = model->spec();
+    int nCtx = options.nCtx > 0 ? options.nCtx : std::min(s.nCtxTrain > 0 ? s.nCtxTrain : 4096, 4096);
+    if (nCtx <= 0 || nCtx > (1 << 22))
+        return Status(StatusCode::InvalidArgument, "context size " + std::to_string(nCtx) + " is out of range");
+    auto impl = std::make_unique<SessionImpl>();
+    impl->model = std::move(model);
+    MOE_TRY(impl->cache.init(s.nLayer, nCtx, s.nHeadKv * s.headDim));
+    impl->pool = std::make_unique<ThreadPool>(options.nThreads);
+    return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+Session::Session(std::unique_ptr<SessionImpl> impl) : m_impl(std::move(impl)) {}
+Session::~Session() = default;
+
+const Model& Session::model() const { return *m_impl->model; }
+int Session::contextSize() const { return m_impl->cache.capacity(); }
+int Session::position() const { return m_impl->nPast; }
+void Session::reset() { m_impl->nPast = 0; }
+
+Result<std::vector<float>> Session::evaluate(std::span<const int32_t> tokens, bool lastOnly) {
+    if (tokens.empty()) return Status(StatusCode::InvalidArgument, "evaluate: no tokens");
+    return m_impl->evaluate(tokens, lastOnly);
+}
+
+Result<GenerationStats> Session::generate(std::span<const int32_t> prompt,
+                                          const SamplingParams& params,
+                                          const TokenCallback& onToken) {
+    using Clock = std::chrono::steady_clock;
+    auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+    if (prompt.empty()) return Status(StatusCode::InvalidArgument, "generate: empty prompt");
+    if (params.maxTokens < 0)
+        return Status(StatusCode::InvalidArgument, "generate: max_tokens must be >= 0");
+    const Tokenizer& tok = m_impl->model->tokenizer();
+    GenerationStats stats;
+    stats.promptTokens = int(prompt.size());
+    const auto start = Clock::now();
+    reset();
+    MOE_ASSIGN_OR_RETURN(std::vector<float> logits, m_impl->evaluate(prompt, true));
+    const auto prefillEnd = Clock::now();
+    stats.prefillTokPerSec = double(prompt.size()) / std::max(1e-9, ms(prefillEnd - start) / 1000.0);
+
+    Sampler sampler(params);
+    TextStreamer streamer;
+    Clock::time_point firstToken{};
+    stats.stopReason = StopReason::MaxTokens;
+    for (int i = 0; i < params.maxTokens; ++i) {
+        const int32_t id = sampler.sample(logits);
+        if (i == 0) {
+            firstToken = Clock::now();
+            stats.ttftMs = ms(firstToken - start);
+        }
+        if (id == tok.eosId() || (tok.eotId() >= 0 && id == tok.eotId())) {
+            stats.stopReason = StopReason::Eos;
+            break;
+        }
+        stats.tokens.push_back(id);
+        stats.generatedTokens++;
+        TokenEvent ev{id, streamer.push(tok.tokenBytes(id)), i};
+        stats.text += ev.text;
+        if (onToken && !onToken(ev)) {
+            stats.stopReason = StopReason::Cancelled;
+            break;
+        }
+        if (i + 1 == params.maxTokens) break;
+        if (m_impl->nPast >= contextSize()) {
+            stats.stopReason = StopReason::ContextFull;
+            break;
+        }
+        const int32_t one[1] = {id};
+        MOE_ASSIGN_OR_RETURN(logits, m_impl->evaluate(one, true));
+    }
+    std::string tail = streamer.flush();
+    if (!tail.empty()) {
+        stats.text += tail;
+        if (onToken && stats.stopReason != StopReason::Cancelled)
+            onToken(TokenEvent{-1, tail, stats.generatedTokens});
+    }
+    const auto end = Clock::now();
+    stats.totalMs = ms(end - start);
+    if (stats.generatedTokens > 1)
+        stats.decodeTokPerSec = double(stats.generatedTokens - 1) / std::max(1e-9, ms(end - firstToken) / 1000.0);
+    return stats;
+}
+
+Result<GenerationStats> Session::generateText(const std::string& prompt, const SamplingParams& params,
+                                              const TokenCallback& onToken) {
+    std::vector<int32_t> ids = m_impl->model->tokenizer().encode(prompt, true);
+    return generate(ids, params, onToken);
+}
+
+} // namespace moe
