@@ -14,6 +14,15 @@ if(NOT MOE_CUDA STREQUAL "OFF")
         endif()
         enable_language(CUDA)
         find_package(CUDAToolkit REQUIRED)
+        # CMake < 3.26 does not know nvcc's C++20 flag (nvcc >= 12 accepts -std=c++20); teach it,
+        # so Debian 12's CMake 3.25 can build .cu files that include the engine's C++20 headers.
+        if(NOT CMAKE_CUDA20_STANDARD_COMPILE_OPTION AND CMAKE_CUDA_COMPILER_ID STREQUAL "NVIDIA"
+           AND CMAKE_CUDA_COMPILER_VERSION VERSION_GREATER_EQUAL 12.0)
+            set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")
+            set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
+            list(APPEND CMAKE_CUDA_COMPILE_FEATURES cuda_std_20)
+            set(CMAKE_CUDA20_COMPILE_FEATURES cuda_std_20)
+        endif()
         set(CMAKE_CUDA_STANDARD 20)
         set(CMAKE_CUDA_STANDARD_REQUIRED ON)
         set(MOE_HAVE_CUDA ON)
