@@ -23,9 +23,11 @@ std::vector<float> referenceRmsnorm(const std::vector<float>& x, const std::vect
     std::vector<float> y(x.size());
     for (int64_t r = 0; r < nRows; ++r) {
         double sum = 0.0;
-        for (int64_t i = 0; i < n; ++i) sum += double(x[r * n + i]) * double(x[r * n + i]);
+        for (int64_t i = 0; i < n; ++i)
+            sum += double(x[r * n + i]) * double(x[r * n + i]);
         const double scale = 1.0 / std::sqrt(sum / double(n) + double(eps));
-        for (int64_t i = 0; i < n; ++i) y[r * n + i] = float(double(x[r * n + i]) * scale * w[i]);
+        for (int64_t i = 0; i < n; ++i)
+            y[r * n + i] = float(double(x[r * n + i]) * scale * w[i]);
     }
     return y;
 }
@@ -47,7 +49,8 @@ std::vector<float> randomVector(size_t count, float lo, float hi, uint32_t seed)
     std::mt19937 gen(seed);
     std::uniform_real_distribution<float> dist(lo, hi);
     std::vector<float> v(count);
-    for (float& f : v) f = dist(gen);
+    for (float& f : v)
+        f = dist(gen);
     return v;
 }
 
@@ -138,7 +141,8 @@ void TestBackendCuda::rmsnormMatchesCpu() {
     QFETCH(qint64, n);
     if (!m_hasDevice) QSKIP(qPrintable("no CUDA device: " + m_noDeviceReason));
     const float eps = 1e-6f;
-    const std::vector<float> x = randomVector(size_t(nRows * n), -2.0f, 2.0f, uint32_t(nRows * 131 + n));
+    const std::vector<float> x =
+        randomVector(size_t(nRows * n), -2.0f, 2.0f, uint32_t(nRows * 131 + n));
     const std::vector<float> w = randomVector(size_t(n), 0.5f, 1.5f, uint32_t(n + 7));
     std::vector<float> y(x.size(), std::nanf(""));
     const moe::Status status = moe::cuda::rmsnormF32(x, w, y, nRows, n, eps);

@@ -24,9 +24,11 @@ std::vector<float> referenceRmsnorm(const std::vector<float>& x, const std::vect
     std::vector<float> y(x.size());
     for (int64_t r = 0; r < nRows; ++r) {
         double sum = 0.0;
-        for (int64_t i = 0; i < n; ++i) sum += double(x[r * n + i]) * double(x[r * n + i]);
+        for (int64_t i = 0; i < n; ++i)
+            sum += double(x[r * n + i]) * double(x[r * n + i]);
         const double scale = 1.0 / std::sqrt(sum / double(n) + double(eps));
-        for (int64_t i = 0; i < n; ++i) y[r * n + i] = float(double(x[r * n + i]) * scale * w[i]);
+        for (int64_t i = 0; i < n; ++i)
+            y[r * n + i] = float(double(x[r * n + i]) * scale * w[i]);
     }
     return y;
 }
@@ -48,7 +50,8 @@ std::vector<float> randomVector(size_t count, float lo, float hi, uint32_t seed)
     std::mt19937 gen(seed);
     std::uniform_real_distribution<float> dist(lo, hi);
     std::vector<float> v(count);
-    for (float& f : v) f = dist(gen);
+    for (float& f : v)
+        f = dist(gen);
     return v;
 }
 
@@ -94,7 +97,9 @@ void TestBackendVulkan::initTestCase() {
     qInfo("running on: %s", m_ctx->properties().deviceName);
 }
 
-void TestBackendVulkan::cleanupTestCase() { m_ctx.reset(); }
+void TestBackendVulkan::cleanupTestCase() {
+    m_ctx.reset();
+}
 
 void TestBackendVulkan::reportsVulkanDevice() {
     const auto& built = m_report.builtBackends;

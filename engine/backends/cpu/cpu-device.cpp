@@ -20,7 +20,8 @@ std::string cpuModelName() {
         const auto colon = line.find(':');
         if (colon == std::string::npos) continue;
         std::string key = line.substr(0, colon);
-        while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.pop_back();
+        while (!key.empty() && (key.back() == ' ' || key.back() == '\t'))
+            key.pop_back();
         if (key != "model name" && key != "Processor" && key != "Hardware") continue;
         std::string value = line.substr(colon + 1);
         const auto first = value.find_first_not_of(" \t");

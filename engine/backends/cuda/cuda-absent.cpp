@@ -8,6 +8,8 @@ void queryCuda(DeviceReport& report) {
     report.unavailable.push_back("cuda: not built (nvcc not found at build time)");
 }
 
-bool cudaBuilt() { return false; }
+bool cudaBuilt() {
+    return false;
+}
 
 } // namespace moe::backend

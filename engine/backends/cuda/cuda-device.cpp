@@ -50,9 +50,12 @@ void queryCuda(DeviceReport& report) {
         report.unavailable.push_back("cuda: built, but no usable device: " + status.message());
         return;
     }
-    for (DeviceInfo& info : found.devices) report.devices.push_back(std::move(info));
+    for (DeviceInfo& info : found.devices)
+        report.devices.push_back(std::move(info));
 }
 
-bool cudaBuilt() { return true; }
+bool cudaBuilt() {
+    return true;
+}
 
 } // namespace moe::backend

@@ -12,8 +12,8 @@
 namespace moe::cuda {
 namespace {
 
-constexpr int kRmsnormBlock = 256;      // threads per block: 8 warps
-constexpr int64_t kMaxGridX = 65535;    // rows beyond this loop inside the kernel
+constexpr int kRmsnormBlock = 256;   // threads per block: 8 warps
+constexpr int64_t kMaxGridX = 65535; // rows beyond this loop inside the kernel
 constexpr int kWarpSize = 32;
 
 __device__ float warpSum(float v) {
@@ -34,7 +34,8 @@ __global__ void rmsnormF32Kernel(const float* __restrict__ x, const float* __res
         const float* xr = x + row * n;
         float* yr = y + row * n;
         float sum = 0.0f;
-        for (int64_t i = threadIdx.x; i < n; i += blockDim.x) sum += xr[i] * xr[i];
+        for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
+            sum += xr[i] * xr[i];
         sum = warpSum(sum);
         if (lane == 0) warpSums[warp] = sum;
         __syncthreads();
@@ -45,7 +46,8 @@ __global__ void rmsnormF32Kernel(const float* __restrict__ x, const float* __res
         }
         __syncthreads();
         const float scale = 1.0f / sqrtf(warpSums[0] / float(n) + eps);
-        for (int64_t i = threadIdx.x; i < n; i += blockDim.x) yr[i] = xr[i] * scale * w[i];
+        for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
+            yr[i] = xr[i] * scale * w[i];
         __syncthreads(); // warpSums is rewritten by the next row
     }
 }
@@ -75,8 +77,8 @@ Status rmsnormF32(std::span<const float> x, std::span<const float> weight, std::
     MOE_TRY(dw.upload(weight.data(), weight.size_bytes()));
 
     const unsigned grid = unsigned(std::min(nRows, kMaxGridX));
-    rmsnormF32Kernel<<<grid, kRmsnormBlock>>>(dx.as<float>(), dw.as<float>(), dy.as<float>(),
-                                              nRows, n, eps);
+    rmsnormF32Kernel<<<grid, kRmsnormBlock>>>(dx.as<float>(), dw.as<float>(), dy.as<float>(), nRows,
+                                              n, eps);
     MOE_CUDA_CHECK(cudaGetLastError());
     MOE_CUDA_CHECK(cudaDeviceSynchronize());
     return dy.download(y.data(), y.size_bytes());

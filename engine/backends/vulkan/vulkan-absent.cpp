@@ -9,6 +9,8 @@ void queryVulkan(DeviceReport& report) {
         "vulkan: not built (Vulkan headers/loader or glslc not found at build time)");
 }
 
-bool vulkanBuilt() { return false; }
+bool vulkanBuilt() {
+    return false;
+}
 
 } // namespace moe::backend

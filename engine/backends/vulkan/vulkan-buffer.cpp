@@ -36,7 +36,8 @@ Result<Buffer> Buffer::create(Context& ctx, VkDeviceSize bytes) {
     const VkPhysicalDeviceMemoryProperties& mem = ctx.memoryProperties();
     uint32_t typeIndex = UINT32_MAX;
     for (uint32_t t = 0; t < mem.memoryTypeCount && typeIndex == UINT32_MAX; ++t) {
-        if ((req.memoryTypeBits & (1u << t)) && (mem.memoryTypes[t].propertyFlags & wanted) == wanted)
+        if ((req.memoryTypeBits & (1u << t)) &&
+            (mem.memoryTypes[t].propertyFlags & wanted) == wanted)
             typeIndex = t;
     }
     if (typeIndex == UINT32_MAX)
@@ -55,9 +56,13 @@ Result<Buffer> Buffer::create(Context& ctx, VkDeviceSize bytes) {
     return buf;
 }
 
-Buffer::~Buffer() { release(); }
+Buffer::~Buffer() {
+    release();
+}
 
-Buffer::Buffer(Buffer&& other) noexcept { *this = std::move(other); }
+Buffer::Buffer(Buffer&& other) noexcept {
+    *this = std::move(other);
+}
 
 Buffer& Buffer::operator=(Buffer&& other) noexcept {
     if (this != &other) {

@@ -146,9 +146,8 @@ Status Context::submitAndWait(const std::function<void(VkCommandBuffer)>& record
     return Status::ok();
 }
 
-Result<ComputePipeline*> Context::pipeline(const std::string& name,
-                                           std::span<const uint32_t> spirv, uint32_t nBuffers,
-                                           uint32_t pushBytes) {
+Result<ComputePipeline*> Context::pipeline(const std::string& name, std::span<const uint32_t> spirv,
+                                           uint32_t nBuffers, uint32_t pushBytes) {
     if (auto it = m_pipelines.find(name); it != m_pipelines.end()) return it->second.get();
     MOE_ASSIGN_OR_RETURN(std::unique_ptr<ComputePipeline> created,
                          ComputePipeline::create(m_device, name, spirv, nBuffers, pushBytes));

@@ -14,11 +14,16 @@ namespace {
 
 const char* deviceTypeName(VkPhysicalDeviceType type) {
     switch (type) {
-    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return "integrated GPU";
-    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return "discrete GPU";
-    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return "virtual GPU";
-    case VK_PHYSICAL_DEVICE_TYPE_CPU: return "CPU";
-    default: return "other";
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU:
+        return "integrated GPU";
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU:
+        return "discrete GPU";
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU:
+        return "virtual GPU";
+    case VK_PHYSICAL_DEVICE_TYPE_CPU:
+        return "CPU";
+    default:
+        return "other";
     }
 }
 
@@ -53,8 +58,8 @@ DeviceInfo describe(VkPhysicalDevice physical, int index) {
     info.index = index;
     info.name = props.deviceName;
     info.memoryBytes = largestLocalHeap;
-    info.detail = std::string(deviceTypeName(props.deviceType)) + ", Vulkan " +
-                  versionText(props.apiVersion);
+    info.detail =
+        std::string(deviceTypeName(props.deviceType)) + ", Vulkan " + versionText(props.apiVersion);
     if (subgroup.subgroupSize > 0)
         info.detail += ", subgroup " + std::to_string(subgroup.subgroupSize);
     return info;
@@ -83,6 +88,8 @@ void queryVulkan(DeviceReport& report) {
         report.devices.push_back(describe((*physical)[i], int(i)));
 }
 
-bool vulkanBuilt() { return true; }
+bool vulkanBuilt() {
+    return true;
+}
 
 } // namespace moe::backend

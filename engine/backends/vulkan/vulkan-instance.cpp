@@ -44,4 +44,3 @@ Result<std::vector<VkPhysicalDevice>> Instance::physicalDevices() const {
 }
 
 } // namespace moe::vulkan
-

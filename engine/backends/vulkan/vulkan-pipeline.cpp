@@ -150,8 +150,8 @@ Status ComputePipeline::dispatch(Context& ctx, std::span<const Buffer* const> bu
         vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, m_layout, 0, 1, &set, 0,
                                 nullptr);
         if (!push.empty())
-            vkCmdPushConstants(cmd, m_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
-                               uint32_t(push.size()), push.data());
+            vkCmdPushConstants(cmd, m_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, uint32_t(push.size()),
+                               push.data());
         vkCmdDispatch(cmd, groupsX, 1, 1);
         // Make the shader's writes visible to host reads of the mapped memory.
         const VkMemoryBarrier barrier{
@@ -160,8 +160,8 @@ Status ComputePipeline::dispatch(Context& ctx, std::span<const Buffer* const> bu
             .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
             .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
         };
-        vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                             VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0, nullptr, 0, nullptr);
+        vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+                             0, 1, &barrier, 0, nullptr, 0, nullptr);
     });
 }
 
