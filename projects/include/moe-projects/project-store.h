@@ -96,10 +96,13 @@ public:
     Result<std::vector<ChatSessionRecord>> chatSessions(std::optional<int64_t> modelId = {});
     Result<int64_t> addMessage(const MessageRecord& message);
     Result<std::vector<MessageRecord>> messages(int64_t sessionId);
+    // Number of messages in a session, without reading them.
+    Result<int64_t> messageCount(int64_t sessionId);
 
     Result<int64_t> beginRun(const std::string& kind, const std::string& configJson,
                              std::optional<int64_t> modelId = {});
     Status finishRun(int64_t runId, const std::string& status, const std::string& resultJson);
+    // Newest first (started_at, then id, descending).
     Result<std::vector<RunRecord>> runs();
 
     // PRAGMA integrity_check: ok, or the first problems it reports.
