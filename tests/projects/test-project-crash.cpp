@@ -185,7 +185,7 @@ void TestProjectCrash::killedWriterLeavesConsistentDb() {
 void TestProjectCrash::killedCreatorLeavesOpenableProject() {
     QTemporaryDir tmp;
     std::mt19937 rng(crashSeed());
-    std::uniform_int_distribution<int> delayUs(0, 15000);
+    std::uniform_int_distribution<int> delayUs(0, 150000); // create() takes ~100 ms (fsync)
     int created = 0;
     for (int trial = 0; trial < kTrials / 2; ++trial) {
         const std::string dir = QDir(tmp.path()).filePath(QStringLiteral("p%1").arg(trial)).toStdString();
