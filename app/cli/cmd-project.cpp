@@ -3,7 +3,8 @@
 //     project list DIR                 models, chat sessions (with message counts) and runs
 //     project check DIR                sqlite integrity and foreign-key check
 // Output is aligned plain-text tables for people; errors go to stderr as "moestudio-cli: <msg>"
-// with exit code 1. Only the C++ library and the project store: no Qt.
+// with exit code 1, usage errors (followed by the usage text) with exit code 2, as commands.h
+// asks of every command. Only the C++ library and the project store: no Qt.
 #include "commands.h"
 
 #include "moe-projects/project-store.h"
@@ -31,6 +32,11 @@ int fail(const std::string& message) {
 }
 
 int fail(const moe::Status& status) { return fail(status.message()); }
+
+int usageError(const std::string& message) {
+    std::cerr << "moestudio-cli: " << message << "\n" << kUsage;
+    return 2;
+}
 
 // Display width of UTF-8 text: code points, counting no continuation bytes.
 size_t displayWidth(std::string_view text) {
@@ -137,20 +143,20 @@ int initProject(int argc, char** argv) {
     for (int i = 2; i < argc; ++i) {
         const std::string_view arg = argv[i];
         if (arg == "--name") {
-            if (i + 1 >= argc) return fail("project init: --name needs a value");
+            if (i + 1 >= argc) return usageError("project init: --name needs a value");
             name = argv[++i];
         } else if (arg.starts_with("--name=")) {
             name = std::string(arg.substr(7));
         } else if (arg.starts_with("-")) {
-            return fail("project init: unknown option '" + std::string(arg) + "'");
+            return usageError("project init: unknown option '" + std::string(arg) + "'");
         } else if (dir.empty()) {
             dir = std::string(arg);
         } else {
-            return fail("project init: one folder expected, got '" + dir + "' and '" +
-                        std::string(arg) + "'");
+            return usageError("project init: one folder expected, got '" + dir + "' and '" +
+                              std::string(arg) + "'");
         }
     }
-    if (dir.empty()) return fail("project init: missing DIR\n" + std::string(kUsage));
+    if (dir.empty()) return usageError("project init: missing DIR");
     auto store = ProjectStore::create(dir, name);
     if (!store) return fail(store.status());
     const ProjectStore& project = **store;
@@ -229,7 +235,7 @@ int checkProject(ProjectStore& store) {
 } // namespace
 
 int cmdProject(int argc, char** argv) {
-    if (argc < 2) return fail("project: missing subcommand\n" + std::string(kUsage));
+    if (argc < 2) return usageError("project: missing subcommand");
     const std::string_view sub = argv[1];
     if (sub == "--help" || sub == "-h" || sub == "help") {
         std::cout << kUsage;
@@ -237,9 +243,9 @@ int cmdProject(int argc, char** argv) {
     }
     if (sub == "init") return initProject(argc, argv);
     if (sub != "list" && sub != "check") {
-        return fail("project: unknown subcommand '" + std::string(sub) + "'\n" + kUsage);
+        return usageError("project: unknown subcommand '" + std::string(sub) + "'");
     }
-    if (argc != 3) return fail("project " + std::string(sub) + ": expected one DIR\n" + kUsage);
+    if (argc != 3) return usageError("project " + std::string(sub) + ": expected one DIR");
     auto store = ProjectStore::open(argv[2]);
     if (!store) return fail(store.status());
     return sub == "list" ? listProject(**store) : checkProject(**store);

@@ -1,6 +1,6 @@
 // `moestudio-cli project init|list|check` run as a process (MOE_CLI_PATH): output a person can
-// read (created path and schema version, aligned tables, "ok"), and errors as one
-// "moestudio-cli: <message>" line on stderr with exit code 1.
+// read (created path and schema version, aligned tables, "ok"), and errors as a
+// "moestudio-cli: <message>" line on stderr with exit code 1 (2 for usage errors, per commands.h).
 #include "moe-projects/project-store.h"
 
 #include <QDir>
@@ -124,18 +124,21 @@ void TestProjectCli::listShowsAlignedTables() {
 void TestProjectCli::errors_data() {
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QString>("mentions");
-    QTest::newRow("list non-project") << QStringList{"project", "list", "@tmp"} << "not a MoE Studio project";
-    QTest::newRow("check missing folder") << QStringList{"project", "check", "@tmp/nope"} << "no such project folder";
-    QTest::newRow("init twice") << QStringList{"project", "init", "@made"} << "already holds";
-    QTest::newRow("no subcommand") << QStringList{"project"} << "missing subcommand";
-    QTest::newRow("unknown subcommand") << QStringList{"project", "frobnicate"} << "unknown subcommand";
-    QTest::newRow("unknown option") << QStringList{"project", "init", "@tmp/x", "--color"} << "unknown option";
-    QTest::newRow("name without value") << QStringList{"project", "init", "@tmp/x", "--name"} << "--name";
+    QTest::addColumn<int>("exitCode");
+    QTest::newRow("list non-project") << QStringList{"project", "list", "@tmp"} << "not a MoE Studio project" << 1;
+    QTest::newRow("check missing folder") << QStringList{"project", "check", "@tmp/nope"} << "no such project folder" << 1;
+    QTest::newRow("init twice") << QStringList{"project", "init", "@made"} << "already holds" << 1;
+    QTest::newRow("no subcommand") << QStringList{"project"} << "missing subcommand" << 2;
+    QTest::newRow("unknown subcommand") << QStringList{"project", "frobnicate"} << "unknown subcommand" << 2;
+    QTest::newRow("unknown option") << QStringList{"project", "init", "@tmp/x", "--color"} << "unknown option" << 2;
+    QTest::newRow("name without value") << QStringList{"project", "init", "@tmp/x", "--name"} << "--name" << 2;
+    QTest::newRow("list two folders") << QStringList{"project", "list", "@tmp", "@made"} << "expected one DIR" << 2;
 }
 
 void TestProjectCli::errors() {
     QFETCH(QStringList, args);
     QFETCH(QString, mentions);
+    QFETCH(int, exitCode);
     QTemporaryDir tmp;
     const QString made = tmp.filePath(QStringLiteral("made"));
     QVERIFY(ProjectStore::create(made.toStdString(), "made").isOk());
@@ -144,7 +147,7 @@ void TestProjectCli::errors() {
         arg.replace(QStringLiteral("@tmp"), tmp.path());
     }
     const CliResult result = runCli(args);
-    QCOMPARE(result.exitCode, 1);
+    QCOMPARE(result.exitCode, exitCode);
     QVERIFY2(result.err.startsWith(QStringLiteral("moestudio-cli: ")), qPrintable(result.err));
     QVERIFY2(result.err.contains(mentions), qPrintable(result.err));
     QVERIFY(result.out.isEmpty());
