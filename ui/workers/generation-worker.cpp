@@ -125,8 +125,7 @@ void GenerationWorker::generate(const GenerationRequest& request) {
     for (;; ++dropped) {
         const std::string text =
             m_model->renderChat(toEngineMessages(request.messages, dropped), true);
-        prompt = tokenizer.encode(text, false);
-        if (tokenizer.bosId() >= 0) prompt.insert(prompt.begin(), tokenizer.bosId());
+        prompt = tokenizer.encode(text, true); // BOS when the model's rules ask for it
         if (static_cast<int>(prompt.size()) + reserve <= contextSize || dropped >= maxDrop) break;
     }
     if (static_cast<int>(prompt.size()) >= contextSize) {
