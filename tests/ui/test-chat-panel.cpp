@@ -22,6 +22,7 @@
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 #include <memory>
 
@@ -177,13 +178,22 @@ void TestChatPanel::stopCancelsAndRecords() {
 
     QSignalSpy recorded(chat, &ChatPanel::turnRecorded);
     const int before = transcript->toPlainText().size();
+    // Press Stop as soon as some streamed text is on screen, while the reply is still running.
+    bool stillGenerating = false;
+    bool pressed = false;
+    connect(transcript, &QTextEdit::textChanged, this, [&] {
+        if (pressed || transcript->toPlainText().size() < before + 40) return;
+        pressed = true;
+        QTimer::singleShot(0, this, [&] {
+            stillGenerating = chat->state() == ChatPanel::State::Generating;
+            QTest::mouseClick(stop, Qt::LeftButton);
+        });
+    });
     typeAndSend(*window, QStringLiteral("Tell me a long story"));
     QVERIFY(stop->isEnabled());
-    // Streamed text shows up before the reply ends.
-    QTRY_VERIFY_WITH_TIMEOUT(transcript->toPlainText().size() > before + 40, 30000);
-    QCOMPARE(chat->state(), ChatPanel::State::Generating);
-    QTest::mouseClick(stop, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(pressed, 30000);
     QTRY_COMPARE_WITH_TIMEOUT(recorded.count(), 1, 30000);
+    QVERIFY(stillGenerating);
     QCOMPARE(chat->state(), ChatPanel::State::Ready);
     QVERIFY(!stop->isEnabled());
 
