@@ -174,7 +174,9 @@ void TestProjectCrash::killedWriterLeavesConsistentDb() {
             QVERIFY2(m.content.starts_with("trial ") && !m.createdAt.empty(), m.content.c_str());
         }
         totalReported += reports.size();
-        for (const RunRecord& run : *(*store)->runs())
+        auto runs = (*store)->runs();
+        QVERIFY2(runs.isOk(), runs.status().toString().c_str());
+        for (const RunRecord& run : *runs)
             QVERIFY(run.status == "running" || run.status == "completed");
     }
     QCOMPARE(allReported.size(), totalReported); // ids never reused after a crash
