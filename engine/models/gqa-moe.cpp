@@ -156,7 +156,7 @@ Status gqaMoeForward(const ModelSpec& s, const GqaMoeWeights& w, KvCache& cache,
     std::vector<float> h(size_t(nTok * nEmbd)), n(h.size()), q(size_t(nTok * nQ)),
         kk(size_t(nTok * nKv)), vv(size_t(nTok * nKv)), att(q.size()), proj(h.size());
     std::vector<float> rlogits(size_t(nTok) * s.nExpert), rw(size_t(nTok) * k);
-    std::vector<int32_t> rid(size_t(nTok) * k), pos(size_t(nTok));
+    std::vector<int32_t> rid(size_t(nTok) * k), pos(static_cast<size_t>(nTok));
     for (int t = 0; t < nTok; ++t) {
         pos[size_t(t)] = pos0 + t;
         w.tokenEmbd.rowToF32(tokens[size_t(t)], h.data() + t * nEmbd);

@@ -39,7 +39,7 @@ WeightView WeightView::rowsView(int64_t first, int64_t count) const {
 
 static void matmulRows(const float* x, int nTok, const WeightView& w, float* y, int64_t r0,
                        int64_t r1) {
-    std::vector<float> row(size_t(w.cols));
+    std::vector<float> row(static_cast<size_t>(w.cols));
     const int64_t k = w.cols;
     for (int64_t r = r0; r < r1; ++r) {
         const float* wr;

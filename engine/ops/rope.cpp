@@ -10,10 +10,10 @@ namespace moe::ops {
 void rope(float* x, int nTok, int nHead, int headDim, int nRot, const int32_t* pos, float theta,
           bool interleaved) {
     const int half = nRot / 2;
-    std::vector<float> invFreq(size_t(half));
+    std::vector<float> invFreq(static_cast<size_t>(half));
     for (int i = 0; i < half; ++i)
         invFreq[size_t(i)] = 1.0f / std::pow(theta, float(2 * i) / float(nRot));
-    std::vector<float> cosv(size_t(half)), sinv(size_t(half));
+    std::vector<float> cosv(static_cast<size_t>(half)), sinv(static_cast<size_t>(half));
     for (int t = 0; t < nTok; ++t) {
         for (int i = 0; i < half; ++i) {
             const float a = float(pos[t]) * invFreq[size_t(i)];

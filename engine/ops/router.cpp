@@ -23,8 +23,8 @@ void softmax(float* x, int n) {
 
 void routerSoftmaxTopK(const float* logits, int nTok, int nExpert, int k, bool normalize,
                        int32_t* ids, float* weights) {
-    std::vector<float> p(size_t(nExpert));
-    std::vector<int32_t> order(size_t(nExpert));
+    std::vector<float> p(static_cast<size_t>(nExpert));
+    std::vector<int32_t> order(static_cast<size_t>(nExpert));
     for (int t = 0; t < nTok; ++t) {
         std::copy(logits + int64_t(t) * nExpert, logits + int64_t(t + 1) * nExpert, p.begin());
         softmax(p.data(), nExpert);

@@ -68,16 +68,16 @@ Status GgufParser::readString(std::string& s, uint64_t maxLength, const std::str
 Status GgufParser::readValue(MetaValue& v, ValueType type, const std::string& key, int depth) {
     v.type = type;
     switch (type) {
-    case ValueType::UInt8: { uint8_t x; MOE_TRY(read(x, key.c_str())); v.u = x; return Status::ok(); }
-    case ValueType::Int8: { int8_t x; MOE_TRY(read(x, key.c_str())); v.i = x; return Status::ok(); }
-    case ValueType::UInt16: { uint16_t x; MOE_TRY(read(x, key.c_str())); v.u = x; return Status::ok(); }
-    case ValueType::Int16: { int16_t x; MOE_TRY(read(x, key.c_str())); v.i = x; return Status::ok(); }
-    case ValueType::UInt32: { uint32_t x; MOE_TRY(read(x, key.c_str())); v.u = x; return Status::ok(); }
-    case ValueType::Int32: { int32_t x; MOE_TRY(read(x, key.c_str())); v.i = x; return Status::ok(); }
-    case ValueType::UInt64: { uint64_t x; MOE_TRY(read(x, key.c_str())); v.u = x; return Status::ok(); }
-    case ValueType::Int64: { int64_t x; MOE_TRY(read(x, key.c_str())); v.i = x; return Status::ok(); }
-    case ValueType::Float32: { float x; MOE_TRY(read(x, key.c_str())); v.f = x; return Status::ok(); }
-    case ValueType::Float64: { double x; MOE_TRY(read(x, key.c_str())); v.f = x; return Status::ok(); }
+    case ValueType::UInt8: { uint8_t x{}; MOE_TRY(read(x, key.c_str())); v.u = x; return Status::ok(); }
+    case ValueType::Int8: { int8_t x{}; MOE_TRY(read(x, key.c_str())); v.i = x; return Status::ok(); }
+    case ValueType::UInt16: { uint16_t x{}; MOE_TRY(read(x, key.c_str())); v.u = x; return Status::ok(); }
+    case ValueType::Int16: { int16_t x{}; MOE_TRY(read(x, key.c_str())); v.i = x; return Status::ok(); }
+    case ValueType::UInt32: { uint32_t x{}; MOE_TRY(read(x, key.c_str())); v.u = x; return Status::ok(); }
+    case ValueType::Int32: { int32_t x{}; MOE_TRY(read(x, key.c_str())); v.i = x; return Status::ok(); }
+    case ValueType::UInt64: { uint64_t x{}; MOE_TRY(read(x, key.c_str())); v.u = x; return Status::ok(); }
+    case ValueType::Int64: { int64_t x{}; MOE_TRY(read(x, key.c_str())); v.i = x; return Status::ok(); }
+    case ValueType::Float32: { float x{}; MOE_TRY(read(x, key.c_str())); v.f = x; return Status::ok(); }
+    case ValueType::Float64: { double x{}; MOE_TRY(read(x, key.c_str())); v.f = x; return Status::ok(); }
     case ValueType::Bool: {
         uint8_t x;
         MOE_TRY(read(x, key.c_str()));
@@ -139,9 +139,9 @@ Status GgufParser::parse() {
     // A key-value pair takes at least 8 (key length) + 4 (type) + 1 bytes; a tensor info at
     // least 8 + 4 + 8 + 4 + 8 bytes.
     if (nKv > remaining() / 13)
-        return fail("metadata_kv_count " + std::to_string(nKv) + " is more than the file can hold");
+        return fail("metadata_kv_count " + std::to_string(nKv) + " is more than the rest of the file can hold (truncated or corrupt file?)");
     if (nTensors > remaining() / 32)
-        return fail("tensor_count " + std::to_string(nTensors) + " is more than the file can hold");
+        return fail("tensor_count " + std::to_string(nTensors) + " is more than the rest of the file can hold (truncated or corrupt file?)");
 
     m_out.m_meta.reserve(nKv);
     for (uint64_t k = 0; k < nKv; ++k) {

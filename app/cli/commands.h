@@ -1,0 +1,10 @@
+// The CLI's commands. Each takes the arguments after the program name (argv[0] is the command
+// word) and returns the process exit code: 0 success, 1 failure (message on stderr), 2 usage.
+#pragma once
+
+int cmdInfo(int argc, char** argv);
+int cmdGenerate(int argc, char** argv);
+int cmdChat(int argc, char** argv);
+int cmdMakeModel(int argc, char** argv);
+int cmdDemoProject(int argc, char** argv);
+int cmdProject(int argc, char** argv);

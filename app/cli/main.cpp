@@ -1,0 +1,58 @@
+// moestudio-cli: headless entry of MoE Studio. Dispatches the first word to a command.
+#include "commands.h"
+
+#include "moe/version.h"
+
+#include <cstring>
+#include <iostream>
+#include <string>
+
+namespace {
+
+constexpr const char* kHelp =
+    "moestudio-cli — MoE Studio from the shell\n"
+    "\n"
+    "usage: moestudio-cli COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  info MODEL [--tensors] [--metadata] [--json]   describe a model file\n"
+    "  info --devices                                 list compute devices\n"
+    "  generate --model MODEL --prompt TEXT [sampling] [--chat] [--system TEXT] [--project DIR]\n"
+    "                                                 stream one reply, then a speed line\n"
+    "  chat --model MODEL [sampling] [--system TEXT] [--project DIR]\n"
+    "                                                 interactive multi-turn chat\n"
+    "  make-model --arch mixtral --preset tiny|small --seed N --out FILE.gguf [--type f32|f16|bf16]\n"
+    "                                                 write a seeded random-weight model\n"
+    "  demo-project DIR                               make DIR the demo project (idempotent)\n"
+    "  project init DIR [--name NAME] | list DIR | check DIR\n"
+    "\n"
+    "sampling: --temperature T (0 = greedy) --top-k K --top-p P --max-tokens N --seed S\n"
+    "          --threads N --ctx N\n"
+    "\n"
+    "  --version    print the version\n"
+    "  --help       print this help\n";
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+        !std::strcmp(argv[1], "help")) {
+        std::cout << kHelp;
+        return argc < 2 ? 2 : 0;
+    }
+    const std::string cmd = argv[1];
+    if (cmd == "--version") {
+        std::cout << "moestudio-cli " << moe::buildDescription() << "\n";
+        return 0;
+    }
+    int subArgc = argc - 1;
+    char** subArgv = argv + 1;
+    if (cmd == "info") return cmdInfo(subArgc, subArgv);
+    if (cmd == "generate") return cmdGenerate(subArgc, subArgv);
+    if (cmd == "chat") return cmdChat(subArgc, subArgv);
+    if (cmd == "make-model") return cmdMakeModel(subArgc, subArgv);
+    if (cmd == "demo-project") return cmdDemoProject(subArgc, subArgv);
+    if (cmd == "project") return cmdProject(subArgc, subArgv);
+    std::cerr << "moestudio-cli: unknown command '" << cmd << "' (see --help)\n";
+    return 2;
+}
