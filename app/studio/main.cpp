@@ -1,11 +1,16 @@
 // moestudio: the GUI entry point. Parses the command line, opens (or creates) the project store,
 // builds the MainWindow over it and runs the event loop. Wiring only.
 //
-//   moestudio [--project DIR] [--screenshot FILE [--screenshot-delay MS]]
+//   moestudio [--project DIR] [--add-model FILE] [--prompt TEXT]
+//             [--screenshot FILE [--screenshot-delay MS]]
 //
-// --screenshot grabs the window into FILE after the delay and quits (docs and visual checks).
+// Hidden options for docs and visual checks: --add-model adds a model file to the project,
+// --prompt (repeatable) sends prompts in turn once a model is ready, --screenshot grabs the window into FILE after
+// the delay and quits.
 #include "moe-projects/project-store.h"
 #include "moe/version.h"
+#include "panels/chat-panel.h"
+#include "panels/models-panel.h"
 #include "shell/main-window.h"
 
 #include <QApplication>
@@ -41,7 +46,15 @@ int main(int argc, char** argv) {
                                    QStringLiteral("Milliseconds to wait before the screenshot."),
                                    QStringLiteral("MS"), QStringLiteral("3000"));
     delayOption.setFlags(QCommandLineOption::HiddenFromHelp);
-    parser.addOptions({projectOption, screenshotOption, delayOption});
+    QCommandLineOption addModelOption(QStringLiteral("add-model"),
+                                      QStringLiteral("Add a model file to the project."),
+                                      QStringLiteral("FILE"));
+    addModelOption.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption promptOption(QStringLiteral("prompt"),
+                                    QStringLiteral("Send a prompt once a model is ready."),
+                                    QStringLiteral("TEXT"));
+    promptOption.setFlags(QCommandLineOption::HiddenFromHelp);
+    parser.addOptions({projectOption, screenshotOption, delayOption, addModelOption, promptOption});
     parser.process(app);
 
     QString projectDir = parser.value(projectOption);
@@ -60,6 +73,20 @@ int main(int argc, char** argv) {
     moe::ui::MainWindow window(std::move(store).value());
     QApplication::setWindowIcon(window.windowIcon());
     window.show();
+
+    if (parser.isSet(promptOption)) {
+        // Each prompt goes out when the chat is ready again (the model loaded, the last reply done).
+        moe::ui::ChatPanel* chat = window.chatPanel();
+        auto sendNext = [chat, prompts = parser.values(promptOption)]() mutable {
+            if (prompts.isEmpty() || chat->state() != moe::ui::ChatPanel::State::Ready) return;
+            chat->sendPrompt(prompts.takeFirst());
+        };
+        QObject::connect(chat, &moe::ui::ChatPanel::stateChanged, chat, sendNext,
+                         Qt::QueuedConnection);
+        QTimer::singleShot(0, chat, sendNext);
+    }
+    if (parser.isSet(addModelOption))
+        window.modelsPanel()->addModelFile(parser.value(addModelOption));
 
     if (parser.isSet(screenshotOption)) {
         const QString file = parser.value(screenshotOption);

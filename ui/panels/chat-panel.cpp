@@ -360,6 +360,11 @@ void ChatPanel::send() {
     emit generateRequested(request);
 }
 
+void ChatPanel::sendPrompt(const QString& text) {
+    m_prompt->setPlainText(text);
+    send();
+}
+
 void ChatPanel::stop() {
     if (m_state != State::Generating) return;
     m_worker.requestStop();

@@ -59,6 +59,8 @@ public slots:
     void newChat();
     // Sends the prompt edit's text (no-op unless Ready and the text is not blank).
     void send();
+    // Puts text in the prompt edit and sends it (scripted demos, screenshots).
+    void sendPrompt(const QString& text);
     void stop();
 
 signals:

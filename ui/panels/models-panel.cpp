@@ -37,6 +37,7 @@ ModelsPanel::ModelsPanel(moe::projects::ProjectStore& store, QWidget* parent)
     m_list->setHeaderLabels({tr("Name"), tr("Architecture"), tr("Size"), tr("Params")});
     m_list->setRootIsDecorated(false);
     m_list->setUniformRowHeights(true);
+    m_list->setTextElideMode(Qt::ElideMiddle);
     m_list->setSelectionMode(QAbstractItemView::SingleSelection);
     m_list->header()->setStretchLastSection(false);
     m_list->header()->setSectionResizeMode(ColName, QHeaderView::Stretch);

@@ -57,6 +57,7 @@ MainWindow::MainWindow(std::unique_ptr<moe::projects::ProjectStore> store, QWidg
     m_modelsDock->setObjectName(QStringLiteral("modelsDock"));
     m_modelsDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(Qt::LeftDockWidgetArea, m_modelsDock);
+    resizeDocks({m_modelsDock}, {370}, Qt::Horizontal);
 
     buildMenus();
     buildPanels();
