@@ -34,8 +34,7 @@ struct FileCloser {
 };
 
 Status ioError(const std::string& path, const char* what) {
-    return errorStatus(StatusCode::IoError,
-                       path + ": " + what + ": " + std::strerror(errno));
+    return errorStatus(StatusCode::IoError, path + ": " + what + ": " + std::strerror(errno));
 }
 
 // Hashes bytes [begin, end) of file into sha.
@@ -64,7 +63,8 @@ Result<std::string> regularFileFingerprint(const std::string& path, uint64_t siz
     if (!file) return ioError(path, "open for fingerprint");
     Sha256 sha;
     uint8_t sizeBytes[8];
-    for (int i = 0; i < 8; ++i) sizeBytes[i] = uint8_t(size >> (8 * i));
+    for (int i = 0; i < 8; ++i)
+        sizeBytes[i] = uint8_t(size >> (8 * i));
     sha.update(std::span<const uint8_t>(sizeBytes, 8));
     const uint64_t headEnd = std::min(size, kPartBytes);
     MOE_TRY(hashRange(file.get(), path, 0, headEnd, sha));
@@ -99,7 +99,8 @@ Result<std::string> folderFingerprint(const fs::path& dir) {
             return errorStatus(StatusCode::IoError,
                                entry.full.string() + ": file size: " + ec.message());
         }
-        MOE_ASSIGN_OR_RETURN(const std::string fp, regularFileFingerprint(entry.full.string(), size));
+        MOE_ASSIGN_OR_RETURN(const std::string fp,
+                             regularFileFingerprint(entry.full.string(), size));
         sha.update(entry.relative);
         sha.update(std::string_view("\0", 1));
         sha.update(std::to_string(size));

@@ -49,7 +49,8 @@ std::string normalizedDir(const std::string& dir) {
     if (ec) path = dir;
     path = path.lexically_normal();
     std::string text = path.string();
-    while (text.size() > 1 && text.back() == '/') text.pop_back();
+    while (text.size() > 1 && text.back() == '/')
+        text.pop_back();
     return text;
 }
 
@@ -129,8 +130,9 @@ struct ProjectStore::Impl {
     }
 
     Status loadName() {
-        MOE_ASSIGN_OR_RETURN(Statement s, db->prepare("SELECT value FROM project WHERE key = 'name'",
-                                                      "read project name"));
+        MOE_ASSIGN_OR_RETURN(
+            Statement s,
+            db->prepare("SELECT value FROM project WHERE key = 'name'", "read project name"));
         MOE_ASSIGN_OR_RETURN(const bool row, s.step());
         name = row ? s.columnText(0) : std::string();
         return Status::ok();
@@ -145,7 +147,9 @@ bool ProjectStore::exists(const std::string& dir) {
     return fs::is_regular_file(fs::path(dir) / kDatabaseFile, ec);
 }
 
-int ProjectStore::latestSchemaVersion() { return latestMigrationVersion(); }
+int ProjectStore::latestSchemaVersion() {
+    return latestMigrationVersion();
+}
 
 Result<std::unique_ptr<ProjectStore>> ProjectStore::create(const std::string& dir,
                                                            const std::string& name) {
@@ -154,8 +158,8 @@ Result<std::unique_ptr<ProjectStore>> ProjectStore::create(const std::string& di
     impl->dir = normalizedDir(dir);
     if (exists(impl->dir)) {
         return errorStatus(StatusCode::InvalidArgument,
-                           impl->dir + ": already holds a MoE Studio project (" +
-                               kDatabaseFile + "); open it instead");
+                           impl->dir + ": already holds a MoE Studio project (" + kDatabaseFile +
+                               "); open it instead");
     }
     std::error_code ec;
     fs::create_directories(impl->dir, ec);
@@ -166,8 +170,8 @@ Result<std::unique_ptr<ProjectStore>> ProjectStore::create(const std::string& di
     for (const char* sub : kArtifactFolders) {
         fs::create_directories(fs::path(impl->dir) / sub, ec);
         if (ec) {
-            return errorStatus(StatusCode::IoError, impl->dir + ": cannot create folder " + sub +
-                                                        ": " + ec.message());
+            return errorStatus(StatusCode::IoError,
+                               impl->dir + ": cannot create folder " + sub + ": " + ec.message());
         }
     }
     impl->name = name.empty() ? fs::path(impl->dir).filename().string() : name;
@@ -179,9 +183,9 @@ Result<std::unique_ptr<ProjectStore>> ProjectStore::create(const std::string& di
     const std::string projectName = impl->name;
     // The meta rows go in with the schema: a project is either fully made or still empty.
     auto writeMeta = [&db, &projectName]() -> Status {
-        MOE_ASSIGN_OR_RETURN(Statement s,
-                             db.prepare("INSERT INTO project (key, value) VALUES (?, ?)",
-                                        "write project meta"));
+        MOE_ASSIGN_OR_RETURN(
+            Statement s,
+            db.prepare("INSERT INTO project (key, value) VALUES (?, ?)", "write project meta"));
         const std::pair<const char*, std::string> rows[] = {
             {"name", projectName},
             {"created_at", utcTimestampNow()},
@@ -207,9 +211,8 @@ Result<std::unique_ptr<ProjectStore>> ProjectStore::open(const std::string& dir)
         return errorStatus(StatusCode::NotFound, impl->dir + ": no such project folder");
     }
     if (!exists(impl->dir)) {
-        return errorStatus(StatusCode::NotFound,
-                           impl->dir + ": not a MoE Studio project (no " + kDatabaseFile +
-                               " in this folder)");
+        return errorStatus(StatusCode::NotFound, impl->dir + ": not a MoE Studio project (no " +
+                                                     kDatabaseFile + " in this folder)");
     }
     const std::string dbPath = (fs::path(impl->dir) / kDatabaseFile).string();
     MOE_ASSIGN_OR_RETURN(impl->db, Database::open(dbPath, Database::OpenMode::ExistingOnly));
@@ -221,9 +224,15 @@ Result<std::unique_ptr<ProjectStore>> ProjectStore::open(const std::string& dir)
     return std::unique_ptr<ProjectStore>(new ProjectStore(std::move(impl)));
 }
 
-const std::string& ProjectStore::dir() const { return m_impl->dir; }
-std::string ProjectStore::name() const { return m_impl->name; }
-int ProjectStore::schemaVersion() const { return m_impl->schemaVersion; }
+const std::string& ProjectStore::dir() const {
+    return m_impl->dir;
+}
+std::string ProjectStore::name() const {
+    return m_impl->name;
+}
+int ProjectStore::schemaVersion() const {
+    return m_impl->schemaVersion;
+}
 
 // ---- models -------------------------------------------------------------------------------
 
@@ -270,10 +279,9 @@ Result<int64_t> ProjectStore::addModel(const ModelRecord& model) {
 }
 
 Result<std::vector<ModelRecord>> ProjectStore::models() {
-    MOE_ASSIGN_OR_RETURN(Statement s,
-                         m_impl->db->prepare(std::string("SELECT ") + kModelColumns +
-                                                 " FROM models ORDER BY id",
-                                             "list models"));
+    MOE_ASSIGN_OR_RETURN(Statement s, m_impl->db->prepare(std::string("SELECT ") + kModelColumns +
+                                                              " FROM models ORDER BY id",
+                                                          "list models"));
     std::vector<ModelRecord> result;
     while (true) {
         MOE_ASSIGN_OR_RETURN(const bool row, s.step());
@@ -284,10 +292,9 @@ Result<std::vector<ModelRecord>> ProjectStore::models() {
 }
 
 Result<ModelRecord> ProjectStore::model(int64_t id) {
-    MOE_ASSIGN_OR_RETURN(Statement s,
-                         m_impl->db->prepare(std::string("SELECT ") + kModelColumns +
-                                                 " FROM models WHERE id = ?",
-                                             "read model"));
+    MOE_ASSIGN_OR_RETURN(Statement s, m_impl->db->prepare(std::string("SELECT ") + kModelColumns +
+                                                              " FROM models WHERE id = ?",
+                                                          "read model"));
     MOE_TRY(s.bind(1, id));
     MOE_ASSIGN_OR_RETURN(const bool row, s.step());
     if (!row) return m_impl->notFound("model", id);
@@ -497,7 +504,8 @@ Status ProjectStore::checkIntegrity() {
     }
     if (problems.empty()) return Status::ok();
     std::string text = db.path() + ": integrity check failed: ";
-    for (size_t i = 0; i < problems.size(); ++i) text += (i ? "; " : "") + problems[i];
+    for (size_t i = 0; i < problems.size(); ++i)
+        text += (i ? "; " : "") + problems[i];
     return errorStatus(StatusCode::CorruptFile, std::move(text));
 }
 

@@ -24,11 +24,15 @@ constexpr std::array<uint32_t, 8> kInitialState = {
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 };
 
-constexpr uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+constexpr uint32_t rotr(uint32_t x, int n) {
+    return (x >> n) | (x << (32 - n));
+}
 
 } // namespace
 
-Sha256::Sha256() { reset(); }
+Sha256::Sha256() {
+    reset();
+}
 
 void Sha256::reset() {
     m_state = kInitialState;
@@ -87,7 +91,8 @@ void Sha256::update(std::span<const uint8_t> bytes) {
         compress(m_block.data());
         m_blockUsed = 0;
     }
-    for (; pos + 64 <= bytes.size(); pos += 64) compress(bytes.data() + pos);
+    for (; pos + 64 <= bytes.size(); pos += 64)
+        compress(bytes.data() + pos);
     std::memcpy(m_block.data(), bytes.data() + pos, bytes.size() - pos);
     m_blockUsed = bytes.size() - pos;
 }
@@ -102,9 +107,11 @@ std::array<uint8_t, 32> Sha256::finish() {
     const uint8_t one = 0x80;
     update(std::span(&one, 1));
     const uint8_t zero = 0;
-    while (m_blockUsed != 56) update(std::span(&zero, 1));
+    while (m_blockUsed != 56)
+        update(std::span(&zero, 1));
     uint8_t length[8];
-    for (int i = 0; i < 8; ++i) length[i] = uint8_t(bitLength >> (56 - 8 * i));
+    for (int i = 0; i < 8; ++i)
+        length[i] = uint8_t(bitLength >> (56 - 8 * i));
     update(std::span(length, 8));
 
     std::array<uint8_t, 32> digest{};

@@ -18,20 +18,25 @@ namespace {
 StatusCode codeForSqlite(int rc) {
     switch (rc & 0xff) {
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return StatusCode::CorruptFile;
+    case SQLITE_NOTADB:
+        return StatusCode::CorruptFile;
     case SQLITE_CANTOPEN:
     case SQLITE_IOERR:
     case SQLITE_FULL:
     case SQLITE_READONLY:
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-    case SQLITE_PERM: return StatusCode::IoError;
+    case SQLITE_PERM:
+        return StatusCode::IoError;
     case SQLITE_CONSTRAINT:
     case SQLITE_MISMATCH:
     case SQLITE_RANGE:
-    case SQLITE_TOOBIG: return StatusCode::InvalidArgument;
-    case SQLITE_NOMEM: return StatusCode::OutOfMemory;
-    default: return StatusCode::Internal;
+    case SQLITE_TOOBIG:
+        return StatusCode::InvalidArgument;
+    case SQLITE_NOMEM:
+        return StatusCode::OutOfMemory;
+    default:
+        return StatusCode::Internal;
     }
 }
 
@@ -120,9 +125,13 @@ Status Statement::reset() {
     return Status::ok();
 }
 
-int64_t Statement::columnInt64(int column) const { return sqlite3_column_int64(m_stmt, column); }
+int64_t Statement::columnInt64(int column) const {
+    return sqlite3_column_int64(m_stmt, column);
+}
 
-double Statement::columnDouble(int column) const { return sqlite3_column_double(m_stmt, column); }
+double Statement::columnDouble(int column) const {
+    return sqlite3_column_double(m_stmt, column);
+}
 
 std::string Statement::columnText(int column) const {
     const auto* text = sqlite3_column_text(m_stmt, column);
@@ -184,8 +193,8 @@ Status Database::exec(std::string_view sql, std::string_view op) {
 
 Result<Statement> Database::prepare(std::string_view sql, std::string op) {
     sqlite3_stmt* stmt = nullptr;
-    const int rc = sqlite3_prepare_v2(m_db, sql.data(), static_cast<int>(sql.size()), &stmt,
-                                      nullptr);
+    const int rc =
+        sqlite3_prepare_v2(m_db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
     MOE_SQLITE_CHECK(*this, rc, op + " (prepare)");
     return Statement(this, stmt, std::move(op));
 }
@@ -199,9 +208,13 @@ Result<int64_t> Database::queryInt(std::string_view sql, std::string_view op) {
     return stmt.columnInt64(0);
 }
 
-int64_t Database::lastInsertRowId() const { return sqlite3_last_insert_rowid(m_db); }
+int64_t Database::lastInsertRowId() const {
+    return sqlite3_last_insert_rowid(m_db);
+}
 
-int Database::changes() const { return sqlite3_changes(m_db); }
+int Database::changes() const {
+    return sqlite3_changes(m_db);
+}
 
 // ---- Transaction --------------------------------------------------------------------------
 
@@ -240,9 +253,9 @@ std::string utcTimestampNow() {
     std::tm utc{};
     gmtime_r(&seconds, &utc);
     char buffer[64];
-    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                  utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
-                  utc.tm_sec, static_cast<int>(ms));
+    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                  utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                  static_cast<int>(ms));
     return buffer;
 }
 

@@ -21,17 +21,18 @@ namespace {
 
 using moe::projects::ProjectStore;
 
-constexpr const char* kUsage =
-    "usage: moestudio-cli project init DIR [--name NAME]\n"
-    "       moestudio-cli project list DIR\n"
-    "       moestudio-cli project check DIR\n";
+constexpr const char* kUsage = "usage: moestudio-cli project init DIR [--name NAME]\n"
+                               "       moestudio-cli project list DIR\n"
+                               "       moestudio-cli project check DIR\n";
 
 int fail(const std::string& message) {
     std::cerr << "moestudio-cli: " << message << "\n";
     return 1;
 }
 
-int fail(const moe::Status& status) { return fail(status.message()); }
+int fail(const moe::Status& status) {
+    return fail(status.message());
+}
 
 int usageError(const std::string& message) {
     std::cerr << "moestudio-cli: " << message << "\n" << kUsage;
@@ -41,7 +42,8 @@ int usageError(const std::string& message) {
 // Display width of UTF-8 text: code points, counting no continuation bytes.
 size_t displayWidth(std::string_view text) {
     size_t width = 0;
-    for (const unsigned char c : text) width += (c & 0xc0) != 0x80;
+    for (const unsigned char c : text)
+        width += (c & 0xc0) != 0x80;
     return width;
 }
 
@@ -84,12 +86,14 @@ public:
             return;
         }
         std::vector<size_t> widths(m_headers.size());
-        for (size_t c = 0; c < m_headers.size(); ++c) widths[c] = displayWidth(m_headers[c]);
+        for (size_t c = 0; c < m_headers.size(); ++c)
+            widths[c] = displayWidth(m_headers[c]);
         for (const auto& row : m_rows)
             for (size_t c = 0; c < row.size(); ++c)
                 widths[c] = std::max(widths[c], displayWidth(row[c]));
         printLine(out, indent, m_headers, widths);
-        for (const auto& row : m_rows) printLine(out, indent, row, widths);
+        for (const auto& row : m_rows)
+            printLine(out, indent, row, widths);
     }
 
 private:
@@ -181,10 +185,9 @@ int listProject(ProjectStore& store) {
     Table modelTable({"ID", "NAME", "FORMAT", "ARCH", "FAMILY", "SIZE", "PARAMS", "HASH", "PATH"},
                      {true, false, false, false, false, true, true, false, false});
     for (const auto& m : *models) {
-        modelTable.addRow({std::to_string(m.id), cell(m.name), cell(m.format),
-                           cell(m.architecture), cell(m.family), formatBytes(m.fileBytes),
-                           formatCount(m.parameterCount), cell(m.contentHash, 16),
-                           cell(m.path, 200)});
+        modelTable.addRow({std::to_string(m.id), cell(m.name), cell(m.format), cell(m.architecture),
+                           cell(m.family), formatBytes(m.fileBytes), formatCount(m.parameterCount),
+                           cell(m.contentHash, 16), cell(m.path, 200)});
     }
     modelTable.print(std::cout);
 
@@ -226,9 +229,8 @@ int checkProject(ProjectStore& store) {
     auto runs = store.runs();
     if (!runs) return fail(runs.status());
     std::cout << "ok: " << store.dir() << "/" << ProjectStore::kDatabaseFile << " (schema version "
-              << store.schemaVersion() << "; " << models->size() << " models, "
-              << sessions->size() << " chat sessions, " << messages << " messages, "
-              << runs->size() << " runs)\n";
+              << store.schemaVersion() << "; " << models->size() << " models, " << sessions->size()
+              << " chat sessions, " << messages << " messages, " << runs->size() << " runs)\n";
     return 0;
 }
 

@@ -57,9 +57,11 @@ void TestFingerprint::sha256Vectors_data() {
     QTest::newRow("two blocks")
         << QByteArray("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
         << "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
-    QTest::newRow("55 bytes (padding fits)") << QByteArray(55, 'a')
+    QTest::newRow("55 bytes (padding fits)")
+        << QByteArray(55, 'a')
         << "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318";
-    QTest::newRow("56 bytes (padding spills)") << QByteArray(56, 'a')
+    QTest::newRow("56 bytes (padding spills)")
+        << QByteArray(56, 'a')
         << "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a";
 }
 
@@ -101,7 +103,8 @@ void TestFingerprint::largeFileHashesHeadAndTailOnly() {
     QTemporaryDir tmp;
     const QString path = tmp.filePath(QStringLiteral("big.bin"));
     QByteArray bytes(20 * kMiB, '\0');
-    for (qint64 i = 0; i < bytes.size(); i += 4099) bytes[i] = char(i * 31);
+    for (qint64 i = 0; i < bytes.size(); i += 4099)
+        bytes[i] = char(i * 31);
     QVERIFY(writeFile(path, bytes));
     const std::string original = fingerprintOf(path);
     QVERIFY2(original.starts_with("fp1:") && original.size() == 68, original.c_str());

@@ -57,7 +57,8 @@ void TestProjectCli::initListCheck() {
     const QString dir = tmp.filePath(QStringLiteral("demo"));
     const CliResult init = runCli({"project", "init", dir, "--name", "Demo project"});
     QVERIFY2(init.exitCode == 0, qPrintable(init.err));
-    QVERIFY2(init.out.contains(QDir(dir).filePath(ProjectStore::kDatabaseFile)), qPrintable(init.out));
+    QVERIFY2(init.out.contains(QDir(dir).filePath(ProjectStore::kDatabaseFile)),
+             qPrintable(init.out));
     QVERIFY2(init.out.contains(
                  QStringLiteral("schema version %1").arg(ProjectStore::latestSchemaVersion())),
              qPrintable(init.out));
@@ -103,14 +104,16 @@ void TestProjectCli::listShowsAlignedTables() {
     QVERIFY2(list.exitCode == 0, qPrintable(list.err));
     const QStringList lines = list.out.split(QLatin1Char('\n'));
     // Header and rows of the model table: the NAME column starts at the same offset on each.
-    const auto header = std::find_if(lines.begin(), lines.end(),
-                                     [](const QString& l) { return l.contains(QStringLiteral("NAME")); });
+    const auto header = std::find_if(lines.begin(), lines.end(), [](const QString& l) {
+        return l.contains(QStringLiteral("NAME"));
+    });
     QVERIFY(header != lines.end());
     const qsizetype formatColumn = header->indexOf(QStringLiteral("FORMAT"));
     QVERIFY(formatColumn > 0);
     QCOMPARE((header + 1)->indexOf(QStringLiteral("gguf")), formatColumn);
     QCOMPARE((header + 2)->indexOf(QStringLiteral("gguf")), formatColumn);
-    QVERIFY2(list.out.contains(QStringLiteral("3.0 MiB")) && list.out.contains(QStringLiteral("1.5M")),
+    QVERIFY2(list.out.contains(QStringLiteral("3.0 MiB")) &&
+                 list.out.contains(QStringLiteral("1.5M")),
              qPrintable(list.out));
     QVERIFY2(list.out.contains(QStringLiteral("chat sessions (1)")), qPrintable(list.out));
     const auto chat = std::find_if(lines.begin(), lines.end(), [](const QString& l) {
@@ -125,14 +128,20 @@ void TestProjectCli::errors_data() {
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QString>("mentions");
     QTest::addColumn<int>("exitCode");
-    QTest::newRow("list non-project") << QStringList{"project", "list", "@tmp"} << "not a MoE Studio project" << 1;
-    QTest::newRow("check missing folder") << QStringList{"project", "check", "@tmp/nope"} << "no such project folder" << 1;
+    QTest::newRow("list non-project")
+        << QStringList{"project", "list", "@tmp"} << "not a MoE Studio project" << 1;
+    QTest::newRow("check missing folder")
+        << QStringList{"project", "check", "@tmp/nope"} << "no such project folder" << 1;
     QTest::newRow("init twice") << QStringList{"project", "init", "@made"} << "already holds" << 1;
     QTest::newRow("no subcommand") << QStringList{"project"} << "missing subcommand" << 2;
-    QTest::newRow("unknown subcommand") << QStringList{"project", "frobnicate"} << "unknown subcommand" << 2;
-    QTest::newRow("unknown option") << QStringList{"project", "init", "@tmp/x", "--color"} << "unknown option" << 2;
-    QTest::newRow("name without value") << QStringList{"project", "init", "@tmp/x", "--name"} << "--name" << 2;
-    QTest::newRow("list two folders") << QStringList{"project", "list", "@tmp", "@made"} << "expected one DIR" << 2;
+    QTest::newRow("unknown subcommand")
+        << QStringList{"project", "frobnicate"} << "unknown subcommand" << 2;
+    QTest::newRow("unknown option")
+        << QStringList{"project", "init", "@tmp/x", "--color"} << "unknown option" << 2;
+    QTest::newRow("name without value")
+        << QStringList{"project", "init", "@tmp/x", "--name"} << "--name" << 2;
+    QTest::newRow("list two folders")
+        << QStringList{"project", "list", "@tmp", "@made"} << "expected one DIR" << 2;
 }
 
 void TestProjectCli::errors() {

@@ -92,7 +92,8 @@ int killAfter(pid_t pid, int delayUs) {
     ::usleep(static_cast<useconds_t>(delayUs));
     ::kill(pid, SIGKILL);
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
     return status;
 }
 
@@ -157,7 +158,8 @@ void TestProjectCrash::killedWriterLeavesConsistentDb() {
         auto messages = (*store)->messages(sessionId);
         QVERIFY2(messages.isOk(), messages.status().toString().c_str());
         std::map<int64_t, const MessageRecord*> byId;
-        for (const MessageRecord& m : *messages) byId[m.id] = &m;
+        for (const MessageRecord& m : *messages)
+            byId[m.id] = &m;
         for (const auto& [id, i] : reports) {
             const auto it = byId.find(id);
             QVERIFY2(it != byId.end(),
@@ -190,7 +192,8 @@ void TestProjectCrash::killedCreatorLeavesOpenableProject() {
     std::uniform_int_distribution<int> delayUs(0, 150000); // create() takes ~100 ms (fsync)
     int created = 0;
     for (int trial = 0; trial < kTrials / 2; ++trial) {
-        const std::string dir = QDir(tmp.path()).filePath(QStringLiteral("p%1").arg(trial)).toStdString();
+        const std::string dir =
+            QDir(tmp.path()).filePath(QStringLiteral("p%1").arg(trial)).toStdString();
         int fds[2];
         QVERIFY(::pipe(fds) == 0);
         const pid_t pid = ::fork();
@@ -201,7 +204,8 @@ void TestProjectCrash::killedCreatorLeavesOpenableProject() {
             if (!store) _exit(3);
             const char ok = 1;
             if (!writeAll(fds[1], &ok, 1)) _exit(5);
-            for (;;) ::pause();
+            for (;;)
+                ::pause();
         }
         ::close(fds[1]);
         killAfter(pid, delayUs(rng));

@@ -84,14 +84,14 @@ void TestProjectSchema::migratesFromEmptyDatabase() {
     QCOMPARE(rawQuery(dbPath, "PRAGMA user_version").toInt(), ProjectStore::latestSchemaVersion());
     for (const char* table : {"project", "models", "chat_sessions", "messages", "runs"}) {
         const QByteArray sql =
-            QByteArray("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '") +
-            table + "'";
+            QByteArray("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '") + table +
+            "'";
         QCOMPARE(rawQuery(dbPath, sql.constData()), QString::fromLatin1(table));
     }
     for (const char* index : {"messages_by_session", "runs_by_started_at"}) {
         const QByteArray sql =
-            QByteArray("SELECT name FROM sqlite_master WHERE type = 'index' AND name = '") +
-            index + "'";
+            QByteArray("SELECT name FROM sqlite_master WHERE type = 'index' AND name = '") + index +
+            "'";
         QCOMPARE(rawQuery(dbPath, sql.constData()), QString::fromLatin1(index));
     }
 }
@@ -108,7 +108,8 @@ void TestProjectSchema::createSetsSchemaAndMeta() {
     QCOMPARE(rawQuery(dbPath, "SELECT value FROM project WHERE key = 'name'"),
              QStringLiteral("Schema test"));
     QVERIFY(!rawQuery(dbPath, "SELECT value FROM project WHERE key = 'app_version'").isEmpty());
-    const QString createdAt = rawQuery(dbPath, "SELECT value FROM project WHERE key = 'created_at'");
+    const QString createdAt =
+        rawQuery(dbPath, "SELECT value FROM project WHERE key = 'created_at'");
     QVERIFY2(QRegularExpression(QStringLiteral(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$)"))
                  .match(createdAt)
                  .hasMatch(),

@@ -25,7 +25,8 @@ MessageRecord makeMessage(int64_t sessionId, std::string role, std::string conte
 }
 
 bool isTimestamp(const std::string& text) {
-    static const QRegularExpression kIso(QStringLiteral(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$)"));
+    static const QRegularExpression kIso(
+        QStringLiteral(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$)"));
     return kIso.match(QString::fromStdString(text)).hasMatch();
 }
 
@@ -65,7 +66,8 @@ void TestProjectStore::roundTripsEveryEntity() {
     QTemporaryDir tmp;
     const std::string dir = tmp.filePath(QStringLiteral("proj")).toStdString();
     int64_t modelId = 0, sessionId = 0, runId = 0, bareRunId = 0;
-    MessageRecord assistant = makeMessage(0, "assistant", "Bonjour \xE2\x9C\x93 \"quoted\"\nline two");
+    MessageRecord assistant =
+        makeMessage(0, "assistant", "Bonjour \xE2\x9C\x93 \"quoted\"\nline two");
     assistant.samplingJson = R"({"temperature":0.7,"top_k":40,"top_p":0.9,"max_tokens":64})";
     assistant.seed = std::numeric_limits<uint64_t>::max() - 5;
     assistant.promptTokens = 17;
@@ -223,14 +225,22 @@ void TestProjectStore::rejectsInvalidInput_data() {
     QTest::addColumn<QString>("mentions");
     using moe::StatusCode;
     QTest::newRow("bad role") << "badRole" << int(StatusCode::InvalidArgument) << "role 'robot'";
-    QTest::newRow("bad sampling json") << "badSamplingJson" << int(StatusCode::InvalidArgument) << "sampling_json";
-    QTest::newRow("missing session") << "missingSession" << int(StatusCode::NotFound) << "chat session with id 999";
-    QTest::newRow("session of missing model") << "missingModel" << int(StatusCode::NotFound) << "model with id 999";
-    QTest::newRow("run of missing model") << "runMissingModel" << int(StatusCode::NotFound) << "model with id 999";
-    QTest::newRow("bad config json") << "badConfigJson" << int(StatusCode::InvalidArgument) << "config_json";
-    QTest::newRow("model without hash") << "modelNoHash" << int(StatusCode::InvalidArgument) << "hash";
-    QTest::newRow("model without path") << "modelNoPath" << int(StatusCode::InvalidArgument) << "path";
-    QTest::newRow("unknown model id") << "readMissingModel" << int(StatusCode::NotFound) << "model with id 999";
+    QTest::newRow("bad sampling json")
+        << "badSamplingJson" << int(StatusCode::InvalidArgument) << "sampling_json";
+    QTest::newRow("missing session")
+        << "missingSession" << int(StatusCode::NotFound) << "chat session with id 999";
+    QTest::newRow("session of missing model")
+        << "missingModel" << int(StatusCode::NotFound) << "model with id 999";
+    QTest::newRow("run of missing model")
+        << "runMissingModel" << int(StatusCode::NotFound) << "model with id 999";
+    QTest::newRow("bad config json")
+        << "badConfigJson" << int(StatusCode::InvalidArgument) << "config_json";
+    QTest::newRow("model without hash")
+        << "modelNoHash" << int(StatusCode::InvalidArgument) << "hash";
+    QTest::newRow("model without path")
+        << "modelNoPath" << int(StatusCode::InvalidArgument) << "path";
+    QTest::newRow("unknown model id")
+        << "readMissingModel" << int(StatusCode::NotFound) << "model with id 999";
 }
 
 void TestProjectStore::rejectsInvalidInput() {
@@ -320,7 +330,8 @@ void TestProjectStore::openRefusesNonProjectFolder() {
     QVERIFY(!store.isOk());
     QCOMPARE(store.status().code(), moe::StatusCode::NotFound);
     const QString message = QString::fromStdString(store.status().message());
-    QVERIFY2(message.contains(tmp.path()) && message.contains(QStringLiteral("not a MoE Studio project")),
+    QVERIFY2(message.contains(tmp.path()) &&
+                 message.contains(QStringLiteral("not a MoE Studio project")),
              qPrintable(message));
     // Opening did not turn the folder into a project.
     QVERIFY(!QFile::exists(tmp.filePath(ProjectStore::kDatabaseFile)));
