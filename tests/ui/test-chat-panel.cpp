@@ -126,6 +126,9 @@ void TestChatPanel::sendStreamsAndRecordsTurn() {
     window->findChild<QCheckBox*>(QStringLiteral("randomSeedCheck"))->setChecked(false);
     window->findChild<QSpinBox*>(QStringLiteral("seedSpin"))->setValue(1234);
 
+    const QString system = QStringLiteral("You are a terse assistant.");
+    window->findChild<QPlainTextEdit*>(QStringLiteral("systemPromptEdit"))->setPlainText(system);
+
     QSignalSpy recorded(chat, &ChatPanel::turnRecorded);
     const QString prompt = QStringLiteral("Hello experts");
     typeAndSend(*window, prompt);
@@ -135,6 +138,14 @@ void TestChatPanel::sendStreamsAndRecordsTurn() {
 
     const std::vector<MessageRecord> rows = recordedMessages(projectDir);
     QCOMPARE(rows.size(), size_t(2));
+    {
+        auto store = ProjectStore::open(projectDir.toStdString());
+        QVERIFY(store);
+        auto sessions = (*store)->chatSessions();
+        QVERIFY(sessions && sessions->size() == 1);
+        QCOMPARE(QString::fromStdString(sessions->front().systemPrompt), system);
+        QCOMPARE(QString::fromStdString(sessions->front().title), prompt);
+    }
     const MessageRecord& user = rows[0];
     const MessageRecord& reply = rows[1];
     QCOMPARE(QString::fromStdString(user.role), QStringLiteral("user"));
@@ -157,6 +168,7 @@ void TestChatPanel::sendStreamsAndRecordsTurn() {
 
     // The streamed text and the stats are in the transcript.
     const QString shown = transcript->toPlainText();
+    QVERIFY2(shown.contains(system), qPrintable(shown));
     QVERIFY2(shown.contains(prompt), qPrintable(shown));
     QVERIFY2(shown.contains(QString::fromStdString(reply.content).trimmed()), qPrintable(shown));
     QVERIFY2(shown.contains(QStringLiteral("tok/s")), qPrintable(shown));

@@ -171,12 +171,22 @@ void ChatPanel::buildUi() {
     form->addRow(tr("Max tokens"), m_maxTokens);
     form->addRow(tr("Seed"), seedRow);
 
+    m_systemPrompt = new QPlainTextEdit(this);
+    m_systemPrompt->setObjectName(QStringLiteral("systemPromptEdit"));
+    m_systemPrompt->setPlaceholderText(tr("Optional; set when a chat starts"));
+    m_systemPrompt->setTabChangesFocus(true);
+    m_systemPrompt->setFixedHeight(m_systemPrompt->fontMetrics().lineSpacing() * 4 + 12);
+    auto* systemBox = new QGroupBox(tr("System prompt"), this);
+    auto* systemLayout = new QVBoxLayout(systemBox);
+    systemLayout->addWidget(m_systemPrompt);
+
     m_plot = new ThroughputPlot(this);
     auto* plotBox = new QGroupBox(tr("Decode speed (this chat)"), this);
     auto* plotLayout = new QVBoxLayout(plotBox);
     plotLayout->addWidget(m_plot);
 
     auto* side = new QVBoxLayout;
+    side->addWidget(systemBox);
     side->addWidget(samplingBox);
     side->addWidget(plotBox, 1);
 
@@ -250,6 +260,7 @@ void ChatPanel::setModel(qint64 modelId) {
 void ChatPanel::reloadSessions(qint64 selectId) {
     QSignalBlocker block(m_sessionCombo);
     m_sessionCombo->clear();
+    m_systemPrompts.clear();
     m_sessionCombo->addItem(tr("New chat"), QVariant::fromValue<qint64>(0));
     std::vector<moe::projects::ChatSessionRecord> sessions;
     if (m_modelId != 0) {
@@ -259,9 +270,11 @@ void ChatPanel::reloadSessions(qint64 selectId) {
     }
     std::sort(sessions.begin(), sessions.end(),
               [](const auto& a, const auto& b) { return a.id > b.id; });
-    for (const moe::projects::ChatSessionRecord& s : sessions)
+    for (const moe::projects::ChatSessionRecord& s : sessions) {
         m_sessionCombo->insertItem(m_sessionCombo->count() - 1, fromStd(s.title),
                                    QVariant::fromValue<qint64>(s.id));
+        m_systemPrompts.insert(s.id, fromStd(s.systemPrompt));
+    }
     if (selectId < 0) selectId = sessions.empty() ? 0 : sessions.front().id;
     const int index = m_sessionCombo->findData(QVariant::fromValue<qint64>(selectId));
     m_sessionCombo->setCurrentIndex(index < 0 ? m_sessionCombo->count() - 1 : index);
@@ -286,7 +299,12 @@ void ChatPanel::reloadHistory() {
     m_transcript->clearTranscript();
     m_history.clear();
     m_throughput.clear();
+    // A recorded chat keeps the system prompt it started with; a new chat takes a new one.
+    m_systemPrompt->setReadOnly(m_sessionId != 0);
+    if (m_sessionId != 0) m_systemPrompt->setPlainText(m_systemPrompts.value(m_sessionId));
     if (m_sessionId != 0) {
+        const QString system = m_systemPrompts.value(m_sessionId);
+        if (!system.isEmpty()) m_transcript->addMessage(QStringLiteral("system"), system);
         auto messages = m_store.messages(m_sessionId);
         if (!messages) {
             m_transcript->addNotice(fromStd(messages.status().toString()));
@@ -333,7 +351,9 @@ void ChatPanel::send() {
     if (m_state != State::Ready || prompt.isEmpty()) return;
 
     if (m_sessionId == 0) {
-        auto created = m_store.createChatSession(m_modelId, sessionTitle(prompt).toStdString());
+        const QString system = m_systemPrompt->toPlainText().trimmed();
+        auto created = m_store.createChatSession(m_modelId, sessionTitle(prompt).toStdString(),
+                                                 system.toStdString());
         if (!created) {
             m_transcript->addNotice(tr("Could not start a chat session: %1")
                                         .arg(fromStd(created.status().toString())));
@@ -347,7 +367,9 @@ void ChatPanel::send() {
     m_pendingModelId = m_modelId;
 
     GenerationRequest request;
-    request.messages = m_history;
+    const QString system = m_systemPrompts.value(m_sessionId);
+    if (!system.isEmpty()) request.messages.append({QStringLiteral("system"), system});
+    request.messages.append(m_history);
     request.messages.append({QStringLiteral("user"), prompt});
     request.sampling = m_pendingSampling;
 

@@ -1,5 +1,5 @@
-// ChatPanel: chat with the selected model. Transcript, prompt, Send/Stop, sampling controls, and a
-// per-session throughput plot. Engine work goes to the injected GenerationWorker (on its own
+// ChatPanel: chat with the selected model. Transcript, prompt, Send/Stop, sampling controls, the
+// system prompt (set when a chat starts, kept with its session) and a per-session throughput plot. Engine work goes to the injected GenerationWorker (on its own
 // thread) through queued signals; the panel records each finished turn (user + assistant rows
 // with sampling JSON, seed, stats and device) in the project store and reloads a session's
 // history from the store when the model or session changes.
@@ -13,6 +13,7 @@
 
 #include "workers/generation-worker.h"
 
+#include <QHash>
 #include <QList>
 #include <QLoggingCategory>
 #include <QWidget>
@@ -90,7 +91,8 @@ private:
     QString m_modelPath;
     QString m_modelName;
     qint64 m_sessionId = 0;
-    QList<ChatTurn> m_history; // the shown session's turns, oldest first
+    QList<ChatTurn> m_history; // the shown session's turns, oldest first (no system turn)
+    QHash<qint64, QString> m_systemPrompts; // per listed session
     QList<double> m_throughput; // tok/s of the shown session's replies
 
     // The turn in flight: kept until the worker answers, then recorded.
@@ -104,6 +106,7 @@ private:
     QPushButton* m_newChatButton = nullptr;
     TranscriptView* m_transcript = nullptr;
     QPlainTextEdit* m_prompt = nullptr;
+    QPlainTextEdit* m_systemPrompt = nullptr;
     QPushButton* m_sendButton = nullptr;
     QPushButton* m_stopButton = nullptr;
     QDoubleSpinBox* m_temperature = nullptr;

@@ -8,6 +8,7 @@
 #include "moe/model.h"
 #include "moe/session.h"
 
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QStringList>
 
@@ -19,6 +20,8 @@ namespace moe::ui {
 Q_LOGGING_CATEGORY(lcWorker, "moe.ui.worker")
 
 namespace {
+
+constexpr qint64 kStreamIntervalMs = 25;
 
 QString toQString(const std::string& s) { return QString::fromStdString(s); }
 
@@ -143,10 +146,21 @@ void GenerationWorker::generate(const GenerationRequest& request) {
     params.seed = request.sampling.seed;
 
     emit generationStarted();
-    auto stats = m_session->generate(prompt, params, [this](const moe::TokenEvent& event) {
-        if (!event.text.empty()) emit tokenReceived(toQString(event.text));
+    // Streamed text goes out in pieces at most every kStreamIntervalMs: a small model makes
+    // thousands of tokens a second, more queued signals than a GUI thread should paint.
+    QString pending;
+    QElapsedTimer sinceEmit;
+    sinceEmit.start();
+    auto stats = m_session->generate(prompt, params, [&](const moe::TokenEvent& event) {
+        pending += toQString(event.text);
+        if (!pending.isEmpty() && sinceEmit.elapsed() >= kStreamIntervalMs) {
+            emit tokenReceived(pending);
+            pending.clear();
+            sinceEmit.restart();
+        }
         return !m_stop.load();
     });
+    if (!pending.isEmpty()) emit tokenReceived(pending);
     if (!stats) {
         emit generationFailed(toQString(stats.status().toString()));
         return;

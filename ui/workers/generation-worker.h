@@ -82,6 +82,7 @@ signals:
     void modelLoaded(const moe::ui::LoadedModel& model);
     void loadFailed(const QString& path, const QString& error);
     void generationStarted();
+    // Streamed reply text: whole UTF-8 characters, one or more tokens' worth per signal.
     void tokenReceived(const QString& text);
     void generationFinished(const moe::ui::GenerationResult& result);
     void generationFailed(const QString& error);
