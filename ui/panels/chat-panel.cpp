@@ -301,6 +301,8 @@ void ChatPanel::reloadHistory() {
     m_throughput.clear();
     // A recorded chat keeps the system prompt it started with; a new chat takes a new one.
     m_systemPrompt->setReadOnly(m_sessionId != 0);
+    m_systemPrompt->setPlaceholderText(m_sessionId != 0 ? tr("(none for this chat)")
+                                                        : tr("Optional; set when a chat starts"));
     if (m_sessionId != 0) m_systemPrompt->setPlainText(m_systemPrompts.value(m_sessionId));
     if (m_sessionId != 0) {
         const QString system = m_systemPrompts.value(m_sessionId);
