@@ -5,6 +5,7 @@
 #include "cli-args.h"
 #include "cli-output.h"
 #include "cli-record.h"
+#include "cli-run.h"
 #include "commands.h"
 
 #include "moe/session.h"
@@ -23,27 +24,21 @@ int cmdChat(int argc, char** argv) {
     moe::SessionOptions so;
     if (!readSampling(args, sp, so)) return cliUsage("chat: " + args.error());
 
-    std::unique_ptr<moe::projects::ProjectStore> store;
-    if (auto dir = args.value("project")) {
-        auto opened = moe::projects::ProjectStore::open(*dir);
-        if (!opened.isOk()) return cliFail(opened.status().message());
-        store = std::move(opened).value();
-    }
-    auto model = moe::Model::load(*modelPath);
-    if (!model.isOk()) return cliFail(model.status().message());
-    auto session = moe::Session::create(*model, so);
-    if (!session.isOk()) return cliFail(session.status().message());
+    CliRun run;
+    if (moe::Status st = openRun(args.value("project"), *modelPath, so, run); !st.isOk())
+        return cliFail(st.message());
+    auto& store = run.store;
 
     const std::string system = args.value("system", "");
     std::vector<moe::ChatMessage> history;
     if (!system.empty()) history.push_back({"system", system});
     int64_t modelId = 0, chatId = 0;
     if (store) {
-        auto id = recordModel(*store, **model);
+        auto id = recordModel(*store, *run.model);
         if (!id.isOk()) return cliFail(id.status().message());
         modelId = *id;
     }
-    std::cerr << "chat with " << (*model)->spec().name << " — /reset starts over, /exit quits\n";
+    std::cerr << "chat with " << run.model->spec().name << " — /reset starts over, /exit quits\n";
     std::string line;
     uint64_t turn = 0;
     while (std::cout << "> " << std::flush, std::getline(std::cin, line)) {
@@ -57,8 +52,8 @@ int cmdChat(int argc, char** argv) {
         history.push_back({"user", line});
         moe::SamplingParams turnParams = sp;
         turnParams.seed = sp.seed + turn++; // a new draw each turn, reproducible from --seed
-        const std::string prompt = (*model)->renderChat(history, true);
-        auto stats = (*session)->generateText(prompt, turnParams, [&](const moe::TokenEvent& ev) {
+        const std::string prompt = run.model->renderChat(history, true);
+        auto stats = run.session->generateText(prompt, turnParams, [&](const moe::TokenEvent& ev) {
             std::cout << terminalSafe(ev.text) << std::flush;
             return true;
         });

@@ -4,6 +4,7 @@
 #include "cli-args.h"
 #include "cli-output.h"
 #include "cli-record.h"
+#include "cli-run.h"
 #include "commands.h"
 
 #include "moe/session.h"
@@ -27,39 +28,33 @@ int cmdGenerate(int argc, char** argv) {
     moe::SessionOptions so;
     if (!readSampling(args, sp, so)) return cliUsage("generate: " + args.error());
 
-    std::unique_ptr<moe::projects::ProjectStore> store;
-    if (auto dir = args.value("project")) {
-        auto opened = moe::projects::ProjectStore::open(*dir);
-        if (!opened.isOk()) return cliFail(opened.status().message());
-        store = std::move(opened).value();
-    }
-    auto model = moe::Model::load(*modelPath);
-    if (!model.isOk()) return cliFail(model.status().message());
-    auto session = moe::Session::create(*model, so);
-    if (!session.isOk()) return cliFail(session.status().message());
+    CliRun run;
+    if (moe::Status st = openRun(args.value("project"), *modelPath, so, run); !st.isOk())
+        return cliFail(st.message());
+    auto& store = run.store;
 
     std::string text = *prompt;
     if (args.has("chat")) {
         std::vector<moe::ChatMessage> msgs;
         if (auto sys = args.value("system")) msgs.push_back({"system", *sys});
         msgs.push_back({"user", *prompt});
-        text = (*model)->renderChat(msgs, true);
+        text = run.model->renderChat(msgs, true);
     }
     int64_t runId = 0;
     if (store) {
-        auto modelId = recordModel(*store, **model);
+        auto modelId = recordModel(*store, *run.model);
         if (!modelId.isOk()) return cliFail(modelId.status().message());
         nlohmann::json config = nlohmann::json::parse(samplingJson(sp));
         config["prompt"] = *prompt;
         config["chat"] = args.has("chat");
         config["device"] = so.device;
-        auto run = store->beginRun("generate", config.dump(), *modelId);
-        if (!run.isOk()) return cliFail(run.status().message());
-        runId = *run;
+        auto runRow = store->beginRun("generate", config.dump(), *modelId);
+        if (!runRow.isOk()) return cliFail(runRow.status().message());
+        runId = *runRow;
     }
 
     const bool quiet = args.has("quiet");
-    auto stats = (*session)->generateText(text, sp, [&](const moe::TokenEvent& ev) {
+    auto stats = run.session->generateText(text, sp, [&](const moe::TokenEvent& ev) {
         if (!quiet) std::cout << terminalSafe(ev.text) << std::flush;
         return true;
     });
