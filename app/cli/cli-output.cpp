@@ -2,6 +2,7 @@
 #include "cli-output.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 int cliFail(const std::string& message) {
@@ -40,20 +41,52 @@ std::string statsLine(const moe::GenerationStats& s) {
 }
 
 const std::set<std::string>& samplingOptions() {
-    static const std::set<std::string> k = {"temperature", "top-k", "top-p", "max-tokens",
-                                            "seed",        "threads", "ctx"};
+    static const std::set<std::string> k = {
+        "temperature",      "top-k",           "top-p",         "min-p",      "repeat-penalty",
+        "presence-penalty", "frequency-penalty", "penalty-last-n", "logit-bias", "max-tokens",
+        "seed",             "threads",         "ctx"};
     return k;
 }
 
 bool readSampling(CliArgs& args, moe::SamplingParams& p, moe::SessionOptions& so) {
-    double temperature = p.temperature, topP = p.topP;
+    double temperature = p.temperature, topP = p.topP, minP = p.minP, repeat = p.repetitionPenalty,
+           presence = p.presencePenalty, frequency = p.frequencyPenalty;
+    long long lastN = p.penaltyLastN;
     long long topK = p.topK, maxTokens = p.maxTokens, seed = (long long)(p.seed & 0x7fffffffffffffffull),
               threads = so.nThreads, ctx = so.nCtx;
     if (!args.floatValue("temperature", 0, 100, temperature) || !args.floatValue("top-p", 0, 1, topP) ||
         !args.intValue("top-k", 0, 1 << 30, topK) || !args.intValue("max-tokens", 0, 1 << 24, maxTokens) ||
         !args.intValue("seed", 0, 0x7fffffffffffffffll, seed) ||
-        !args.intValue("threads", 0, 1024, threads) || !args.intValue("ctx", 0, 1 << 22, ctx))
+        !args.intValue("threads", 0, 1024, threads) || !args.intValue("ctx", 0, 1 << 22, ctx) ||
+        !args.floatValue("min-p", 0, 1, minP) || !args.floatValue("repeat-penalty", 0.01, 100, repeat) ||
+        !args.floatValue("presence-penalty", -100, 100, presence) ||
+        !args.floatValue("frequency-penalty", -100, 100, frequency) ||
+        !args.intValue("penalty-last-n", 0, 1 << 24, lastN))
         return false;
+    if (auto bias = args.value("logit-bias")) {
+        // "ID=BIAS[,ID=BIAS...]"
+        size_t pos = 0;
+        while (pos < bias->size()) {
+            size_t end = bias->find(',', pos);
+            if (end == std::string::npos) end = bias->size();
+            const std::string item = bias->substr(pos, end - pos);
+            char* e1 = nullptr;
+            char* e2 = nullptr;
+            const long id = std::strtol(item.c_str(), &e1, 10);
+            const float b = (*e1 == '=') ? std::strtof(e1 + 1, &e2) : 0.0f;
+            if (*e1 != '=' || e2 == e1 + 1 || *e2 || id < 0) {
+                std::cerr << "--logit-bias: '" << item << "' is not ID=BIAS\n";
+                return false;
+            }
+            p.logitBias[int32_t(id)] = b;
+            pos = end + 1;
+        }
+    }
+    p.minP = float(minP);
+    p.repetitionPenalty = float(repeat);
+    p.presencePenalty = float(presence);
+    p.frequencyPenalty = float(frequency);
+    p.penaltyLastN = int(lastN);
     p.temperature = float(temperature);
     p.topP = float(topP);
     p.topK = int(topK);

@@ -19,6 +19,7 @@ std::string terminalSafe(const std::string& text);
 // "64 tokens (max_tokens) | prompt 17 tok | TTFT 4.1 ms | prefill 4100 tok/s | decode 812.3 tok/s"
 std::string statsLine(const moe::GenerationStats& stats);
 
-// --temperature --top-k --top-p --max-tokens --seed --threads --ctx
+// --temperature --top-k --top-p --min-p --repeat-penalty --presence-penalty --frequency-penalty
+// --penalty-last-n --logit-bias ID=B,.. --max-tokens --seed --threads --ctx
 const std::set<std::string>& samplingOptions();
 bool readSampling(CliArgs& args, moe::SamplingParams& params, moe::SessionOptions& session);

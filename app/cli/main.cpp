@@ -26,8 +26,9 @@ constexpr const char* kHelp =
     "  demo-project DIR                               make DIR the demo project (idempotent)\n"
     "  project init DIR [--name NAME] | list DIR | check DIR\n"
     "\n"
-    "sampling: --temperature T (0 = greedy) --top-k K --top-p P --max-tokens N --seed S\n"
-    "          --threads N --ctx N\n"
+    "sampling: --temperature T (0 = greedy) --top-k K --top-p P --min-p P --max-tokens N --seed S\n"
+    "          --repeat-penalty R --presence-penalty P --frequency-penalty F --penalty-last-n N\n"
+    "          --logit-bias ID=BIAS[,ID=BIAS...] --threads N --ctx N\n"
     "\n"
     "  --version    print the version\n"
     "  --help       print this help\n";

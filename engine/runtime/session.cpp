@@ -31,10 +31,12 @@ public:
     std::shared_ptr<const Model> model;
     KvCache cache;
     std::unique_ptr<ThreadPool> pool;
-    int nPast = 0;
+    bool reusePrefix = true;
+    std::vector<int32_t> cached; // the tokens whose K/V rows are in the cache, in order
 
     Result<std::vector<float>> evaluate(std::span<const int32_t> tokens, bool lastOnly) {
         const ModelImpl& m = model->impl();
+        const int nPast = int(cached.size());
         if (nPast + int(tokens.size()) > cache.capacity())
             return Status(StatusCode::InvalidArgument,
                           "context full: " + std::to_string(nPast) + " cached + " +
@@ -43,7 +45,7 @@ public:
         std::vector<float> logits;
         MOE_TRY(gqaMoeForward(m.info.spec, m.weights, cache, tokens, nPast, lastOnly, logits,
                               pool.get(), nullptr));
-        nPast += int(tokens.size());
+        cached.insert(cached.end(), tokens.begin(), tokens.end());
         return logits;
     }
 };
@@ -61,6 +63,7 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
         return Status(StatusCode::InvalidArgument, "context size " + std::to_string(nCtx) + " is out of range");
     auto impl = std::make_unique<SessionImpl>();
     impl->model = std::move(model);
+    impl->reusePrefix = options.reusePrefix;
     MOE_TRY(impl->cache.init(s.nLayer, nCtx, s.nHeadKv * s.headDim));
     impl->pool = std::make_unique<ThreadPool>(options.nThreads);
     return std::unique_ptr<Session>(new Session(std::move(impl)));
@@ -71,8 +74,8 @@ Session::~Session() = default;
 
 const Model& Session::model() const { return *m_impl->model; }
 int Session::contextSize() const { return m_impl->cache.capacity(); }
-int Session::position() const { return m_impl->nPast; }
-void Session::reset() { m_impl->nPast = 0; }
+int Session::position() const { return int(m_impl->cached.size()); }
+void Session::reset() { m_impl->cached.clear(); }
 
 Result<std::vector<float>> Session::evaluate(std::span<const int32_t> tokens, bool lastOnly) {
     if (tokens.empty()) return Status(StatusCode::InvalidArgument, "evaluate: no tokens");
@@ -91,17 +94,26 @@ Result<GenerationStats> Session::generate(std::span<const int32_t> prompt,
     GenerationStats stats;
     stats.promptTokens = int(prompt.size());
     const auto start = Clock::now();
-    reset();
-    MOE_ASSIGN_OR_RETURN(std::vector<float> logits, m_impl->evaluate(prompt, true));
+    // Keep the longest common prefix of the cached context and the prompt, less one token: the
+    // last prompt token is always evaluated, since its logits start the reply.
+    size_t keep = 0;
+    if (m_impl->reusePrefix) {
+        const std::vector<int32_t>& c = m_impl->cached;
+        while (keep < c.size() && keep + 1 < prompt.size() && c[keep] == prompt[keep]) ++keep;
+    }
+    m_impl->cached.resize(keep);
+    stats.cachedTokens = int(keep);
+    MOE_ASSIGN_OR_RETURN(std::vector<float> logits, m_impl->evaluate(prompt.subspan(keep), true));
     const auto prefillEnd = Clock::now();
-    stats.prefillTokPerSec = double(prompt.size()) / std::max(1e-9, ms(prefillEnd - start) / 1000.0);
+    stats.prefillTokPerSec =
+        double(prompt.size() - keep) / std::max(1e-9, ms(prefillEnd - start) / 1000.0);
 
     Sampler sampler(params);
     TextStreamer streamer;
     Clock::time_point firstToken{};
     stats.stopReason = StopReason::MaxTokens;
     for (int i = 0; i < params.maxTokens; ++i) {
-        const int32_t id = sampler.sample(logits);
+        const int32_t id = sampler.sample(logits, m_impl->cached);
         if (i == 0) {
             firstToken = Clock::now();
             stats.ttftMs = ms(firstToken - start);
@@ -112,14 +124,23 @@ Result<GenerationStats> Session::generate(std::span<const int32_t> prompt,
         }
         stats.tokens.push_back(id);
         stats.generatedTokens++;
-        TokenEvent ev{id, streamer.push(tok.tokenBytes(id)), i};
+        TokenEvent ev;
+        ev.id = id;
+        ev.text = streamer.push(tok.tokenBytes(id));
+        ev.index = i;
+        if (params.topLogprobs > 0 || onToken) {
+            const std::vector<float> adjusted = sampler.adjustedLogits(logits, m_impl->cached);
+            ev.logprob = Sampler::logSoftmaxAt(adjusted, id);
+            for (const Candidate& c : Sampler::topLogprobs(adjusted, params.topLogprobs))
+                ev.topLogprobs.push_back({c.id, c.p});
+        }
         stats.text += ev.text;
         if (onToken && !onToken(ev)) {
             stats.stopReason = StopReason::Cancelled;
             break;
         }
         if (i + 1 == params.maxTokens) break;
-        if (m_impl->nPast >= contextSize()) {
+        if (position() >= contextSize()) {
             stats.stopReason = StopReason::ContextFull;
             break;
         }
@@ -130,7 +151,13 @@ Result<GenerationStats> Session::generate(std::span<const int32_t> prompt,
     if (!tail.empty()) {
         stats.text += tail;
         if (onToken && stats.stopReason != StopReason::Cancelled)
-            onToken(TokenEvent{-1, tail, stats.generatedTokens});
+        {
+            TokenEvent ev;
+            ev.id = -1;
+            ev.text = tail;
+            ev.index = stats.generatedTokens;
+            onToken(ev);
+        }
     }
     const auto end = Clock::now();
     stats.totalMs = ms(end - start);

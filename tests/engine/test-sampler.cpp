@@ -96,6 +96,58 @@ private slots:
         QCOMPARE(outside, 0);
     }
 
+    void minPKeepsTokensNearTheTop() {
+        SamplingParams p = params(1.0f, 0, 1.0f);
+        p.minP = 0.3f;
+        auto full = Sampler(params(1.0f, 0, 1.0f)).distribution(someLogits());
+        auto cut = Sampler(p).distribution(someLogits());
+        for (size_t i = 0; i < full.size(); ++i) {
+            const bool kept = full[i].p >= 0.3f * full[0].p;
+            QCOMPARE(i < cut.size(), kept);
+        }
+    }
+
+    void logitBiasAndPenalties() {
+        SamplingParams p = params(0.0f, 0, 1.0f);
+        p.logitBias[4] = 10.0f; // -1 + 10 = 9: now the argmax
+        QCOMPARE(Sampler(p).sample(someLogits()), 4);
+
+        // Repetition penalty 2 (HF): positive logits halve, negative ones double.
+        SamplingParams r = params(0.0f, 0, 1.0f);
+        r.repetitionPenalty = 2.0f;
+        const std::vector<int32_t> history = {1, 4, 4};
+        std::vector<float> adj = Sampler(r).adjustedLogits(someLogits(), history);
+        QCOMPARE(adj[1], 1.5f);
+        QCOMPARE(adj[4], -2.0f); // counted once per distinct token
+        QCOMPARE(adj[5], 3.0f);
+        QCOMPARE(Sampler(r).sample(someLogits(), history), 5);
+
+        // Presence and frequency (OpenAI): subtract presence + frequency * count.
+        SamplingParams f = params(0.0f, 0, 1.0f);
+        f.presencePenalty = 0.5f;
+        f.frequencyPenalty = 0.25f;
+        adj = Sampler(f).adjustedLogits(someLogits(), history);
+        QCOMPARE(adj[4], -1.0f - 0.5f - 0.5f);
+        QCOMPARE(adj[1], 3.0f - 0.75f);
+        // The window: only the last penaltyLastN tokens count.
+        f.penaltyLastN = 2;
+        adj = Sampler(f).adjustedLogits(someLogits(), history);
+        QCOMPARE(adj[1], 3.0f);
+    }
+
+    void logprobs() {
+        const std::vector<float> l = someLogits();
+        double sum = 0;
+        for (float x : l) sum += std::exp(double(x));
+        QVERIFY(std::fabs(Sampler::logSoftmaxAt(l, 2) - float(0.5 - std::log(sum))) < 1e-6f);
+        auto top = Sampler::topLogprobs(l, 3);
+        QCOMPARE(top.size(), size_t(3));
+        QCOMPARE(top[0].id, 1);
+        QCOMPARE(top[1].id, 5);
+        QCOMPARE(top[2].id, 7);
+        QVERIFY(Sampler::topLogprobs(l, 0).empty());
+    }
+
     void seedHolds() {
         Sampler a(params(1.0f, 0, 1.0f, 7)), b(params(1.0f, 0, 1.0f, 7)), c(params(1.0f, 0, 1.0f, 8));
         std::vector<int> sa, sb, sc;

@@ -97,6 +97,56 @@ private slots:
         }
     }
 
+    // A second turn reuses the first turn's KV rows and yields the same tokens as a fresh session.
+    void prefixReuseGivesIdenticalTokens() {
+        SamplingParams p;
+        p.temperature = 0.9f;
+        p.maxTokens = 12;
+        p.seed = 77;
+        p.repetitionPenalty = 1.1f;
+        const std::string turn1 = "<|im_start|>user\nhello<|im_end|>\n<|im_start|>assistant\n";
+        auto s = Session::create(m_model);
+        auto first = (*s)->generateText(turn1, p, {});
+        QVERIFY(first.isOk());
+        QCOMPARE(first->cachedTokens, 0);
+        const std::string turn2 = turn1 + first->text + "<|im_end|>\n<|im_start|>user\nmore<|im_end|>\n";
+        auto reused = (*s)->generateText(turn2, p, {});
+        QVERIFY(reused.isOk());
+        QVERIFY2(reused->cachedTokens >= int(m_model->tokenizer().encode(turn1, true).size()),
+                 qPrintable(QString::number(reused->cachedTokens)));
+
+        SessionOptions fresh;
+        fresh.reusePrefix = false;
+        auto s2 = Session::create(m_model, fresh);
+        (void)(*s2)->generateText(turn1, p, {});
+        auto recomputed = (*s2)->generateText(turn2, p, {});
+        QVERIFY(recomputed.isOk());
+        QCOMPARE(recomputed->cachedTokens, 0);
+        QCOMPARE(reused->tokens, recomputed->tokens);
+        // The same prompt again: everything but its last token comes from the cache.
+        auto again = (*s)->generateText(turn2, p, {});
+        QCOMPARE(again->cachedTokens, again->promptTokens - 1);
+        QCOMPARE(again->tokens, recomputed->tokens);
+    }
+
+    void logprobsStreamWithTokens() {
+        SamplingParams p;
+        p.maxTokens = 5;
+        p.topLogprobs = 3;
+        p.seed = 2;
+        auto s = Session::create(m_model);
+        int checked = 0;
+        auto r = (*s)->generateText("probs", p, [&](const TokenEvent& ev) {
+            if (ev.id < 0) return true;
+            if (ev.topLogprobs.size() != 3 || ev.logprob > 0 || ev.logprob < ev.topLogprobs.back().logprob - 50)
+                return false;
+            ++checked;
+            return true;
+        });
+        QVERIFY(r.isOk());
+        QCOMPARE(checked, r->generatedTokens);
+    }
+
     void contextFullStopsCleanly() {
         SessionOptions so;
         so.nCtx = 16;

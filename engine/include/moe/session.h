@@ -20,12 +20,22 @@ struct SessionOptions {
     std::string device = "cpu"; // v0 runs the forward on "cpu"
     int nCtx = 0;               // 0: min(model context, 4096)
     int nThreads = 0;           // 0: hardware concurrency
+    // generate() keeps the KV rows of the longest common prefix of the previous context and
+    // the new prompt, and computes only the rest (a chat turn costs only its new tokens).
+    bool reusePrefix = true;
+};
+
+struct TokenLogprob {
+    int32_t id = 0;
+    float logprob = 0;
 };
 
 struct TokenEvent {
     int32_t id = 0;
     std::string text; // whole UTF-8 characters completed by this token (may be empty)
     int index = 0;    // 0-based index among generated tokens
+    float logprob = 0; // log p(token) under the adjusted logits (bias and penalties applied)
+    std::vector<TokenLogprob> topLogprobs; // SamplingParams::topLogprobs best alternatives
     // id is -1 for the final event that flushes bytes still pending at the end of the reply.
 };
 
@@ -37,6 +47,7 @@ const char* stopReasonName(StopReason reason);
 
 struct GenerationStats {
     int promptTokens = 0;
+    int cachedTokens = 0;        // prompt tokens whose KV rows were reused, not recomputed
     int generatedTokens = 0;
     double ttftMs = 0;           // request start to first generated token
     double prefillTokPerSec = 0; // prompt tokens / prefill time
@@ -61,15 +72,16 @@ public:
     int contextSize() const;
     int position() const; // tokens in the KV cache
 
-    // Clears the KV cache.
+    // Clears the KV cache (the next generate() computes its whole prompt).
     void reset();
 
     // Appends tokens to the cache and returns logits [n, nVocab] (row-major) for every appended
     // position (lastOnly: just the last row, [1, nVocab]).
     Result<std::vector<float>> evaluate(std::span<const int32_t> tokens, bool lastOnly = false);
 
-    // Resets, prefills prompt tokens, then samples until EOS, maxTokens, the context end or a
-    // false from onToken.
+    // Prefills the prompt (reusing the cached common prefix when SessionOptions::reusePrefix),
+    // then samples until EOS, maxTokens, the context end or a false from onToken. The tokens are
+    // identical with and without prefix reuse.
     Result<GenerationStats> generate(std::span<const int32_t> prompt, const SamplingParams& params,
                                      const TokenCallback& onToken);
     // Encodes text (with BOS) and generates.
