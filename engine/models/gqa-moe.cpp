@@ -6,6 +6,7 @@
 #include "models/gqa-moe.h"
 
 #include "core/thread-pool.h"
+#include "formats/gguf/quants/quants.h"
 #include "runtime/kv-cache.h"
 
 #include <cmath>
@@ -29,14 +30,15 @@ Status requireTensor(const gguf::GgufFile& file, const std::string& name,
         return Status(StatusCode::CorruptFile, file.path() + ": tensor '" + name + "' has shape " +
                                                    shapeString(out->ne) + ", expected " + shapeString(ne) +
                                                    " (ggml order) from the hyper-parameters");
-    const auto type = gguf::GgmlType(out->type);
-    const bool ok = type == gguf::GgmlType::F32 ||
-                    (allowHalf && (type == gguf::GgmlType::F16 || type == gguf::GgmlType::BF16));
+    // allowHalf: matrices, which may be stored in any type quants/ dequantizes; norms stay F32.
+    const bool ok = out->type == uint32_t(gguf::GgmlType::F32) ||
+                    (allowHalf && quants::canDequantize(out->type));
     if (!ok)
         return Status(StatusCode::Unsupported,
                       file.path() + ": tensor '" + name + "' is " + gguf::typeName(out->type) +
-                          "; this build runs " + (allowHalf ? "F32, F16 and BF16" : "F32") +
-                          " here (quantized types come with issue [2 of 10])");
+                          "; this build runs " +
+                          (allowHalf ? "F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q2_K..Q6_K" : "F32") +
+                          " here");
     return Status::ok();
 }
 
@@ -56,9 +58,11 @@ Status bindMatrix(const gguf::GgufFile& file, const std::string& name, uint64_t 
     if (nStack > 0) ne.push_back(nStack);
     MOE_TRY(requireTensor(file, name, ne, allowHalf, t));
     out.data = file.tensorData(*t);
-    out.type = t->type == uint32_t(gguf::GgmlType::F32)   ? ops::WeightType::F32
-               : t->type == uint32_t(gguf::GgmlType::F16) ? ops::WeightType::F16
-                                                           : ops::WeightType::BF16;
+    out.type = t->type == uint32_t(gguf::GgmlType::F32)    ? ops::WeightType::F32
+               : t->type == uint32_t(gguf::GgmlType::F16)  ? ops::WeightType::F16
+               : t->type == uint32_t(gguf::GgmlType::BF16) ? ops::WeightType::BF16
+                                                            : ops::WeightType::Quantized;
+    out.ggmlType = t->type;
     out.rows = int64_t(rows * (nStack ? nStack : 1));
     out.cols = int64_t(cols);
     return Status::ok();

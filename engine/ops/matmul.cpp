@@ -1,8 +1,10 @@
-// Dense matmul reference y = x W^T with weights in F32/F16/BF16. Each worker converts one weight
-// row at a time to float32 and dots it with every token's activation row, so a weight row is read
-// from memory once per call whatever nTok is (the mat-vec of decode reads each weight once).
+// Dense matmul reference y = x W^T with weights in F32/F16/BF16 or a quantized ggml type (rows
+// dequantized by formats/gguf/quants). Each worker converts one weight row at a time to float32
+// and dots it with every token's activation row, so a weight row is read from memory once per
+// call whatever nTok is (the mat-vec of decode reads each weight once).
 #include "core/half.h"
 #include "core/thread-pool.h"
+#include "formats/gguf/quants/quants.h"
 #include "ops/ops.h"
 
 #include <vector>
@@ -26,13 +28,28 @@ void WeightView::rowToF32(int64_t r, float* out) const {
         for (int64_t c = 0; c < cols; ++c) out[c] = bf16ToF32(src[c]);
         return;
     }
+    case WeightType::Quantized: {
+        // The type and row length were checked when the view was bound (bindMatrix).
+        const uint8_t* src = static_cast<const uint8_t*>(data) + size_t(r) * rowBytes();
+        (void)quants::dequantizeRow(ggmlType, src, out, cols);
+        return;
     }
+    }
+}
+
+size_t WeightView::rowBytes() const {
+    switch (type) {
+    case WeightType::F32: return size_t(cols) * 4;
+    case WeightType::F16:
+    case WeightType::BF16: return size_t(cols) * 2;
+    case WeightType::Quantized: return quants::rowBytes(ggmlType, cols);
+    }
+    return 0;
 }
 
 WeightView WeightView::rowsView(int64_t first, int64_t count) const {
     WeightView v = *this;
-    const size_t elemBytes = type == WeightType::F32 ? 4 : 2;
-    v.data = static_cast<const uint8_t*>(data) + size_t(first) * size_t(cols) * elemBytes;
+    v.data = static_cast<const uint8_t*>(data) + size_t(first) * rowBytes();
     v.rows = count;
     return v;
 }

@@ -3,6 +3,7 @@
 // Shapes are written [slow, fast] (fastest dimension last); activations are float32 row-major.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace moe {
@@ -11,7 +12,8 @@ class ThreadPool;
 
 namespace moe::ops {
 
-enum class WeightType { F32, F16, BF16 };
+// Quantized: any ggml block type that formats/gguf/quants dequantizes (ggmlType says which).
+enum class WeightType { F32, F16, BF16, Quantized };
 
 // A row-major weight matrix [rows, cols] (PyTorch [out, in]) in its storage type; not owned.
 struct WeightView {
@@ -19,6 +21,9 @@ struct WeightView {
     WeightType type = WeightType::F32;
     int64_t rows = 0;
     int64_t cols = 0;
+    uint32_t ggmlType = 0; // ggml type id of the blocks when type == Quantized
+    // Bytes from one row to the next (cols must be whole blocks of a Quantized type).
+    size_t rowBytes() const;
     // Converts row r to float32 into out[cols].
     void rowToF32(int64_t r, float* out) const;
     // The view of rows [first, first + count).
