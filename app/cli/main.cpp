@@ -21,6 +21,8 @@ constexpr const char* kHelp =
     "                                                 stream one reply, then a speed line\n"
     "  chat --model MODEL [sampling] [--system TEXT] [--project DIR]\n"
     "                                                 interactive multi-turn chat\n"
+    "  bench --model MODEL [--pp 128,512] [--tg 128] [--reps 5] [--json FILE] [--project DIR]\n"
+    "                                                 prefill/decode tok/s, TTFT, peak memory\n"
     "  make-model --arch mixtral --preset tiny|small --seed N --out FILE.gguf [--type f32|f16|bf16]\n"
     "                                                 write a seeded random-weight model\n"
     "  demo-project DIR                               make DIR the demo project (idempotent)\n"
@@ -49,6 +51,7 @@ int main(int argc, char** argv) {
     int subArgc = argc - 1;
     char** subArgv = argv + 1;
     if (cmd == "info") return cmdInfo(subArgc, subArgv);
+    if (cmd == "bench") return cmdBench(subArgc, subArgv);
     if (cmd == "generate") return cmdGenerate(subArgc, subArgv);
     if (cmd == "chat") return cmdChat(subArgc, subArgv);
     if (cmd == "make-model") return cmdMakeModel(subArgc, subArgv);
