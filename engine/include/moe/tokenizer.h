@@ -3,7 +3,10 @@
 // streamed reply never shows half a character.
 #pragma once
 
+#include "moe/status.h"
+
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +36,10 @@ public:
     // Concatenated bytes of ids (control tokens skipped), then made valid UTF-8.
     std::string decode(const std::vector<int32_t>& ids) const;
 };
+
+// The tokenizer of PATH: a tokenizer.json (with tokenizer_config.json beside it when present),
+// a model folder holding one, or a GGUF file (dispatched on tokenizer.ggml.model).
+Result<std::unique_ptr<Tokenizer>> loadTokenizer(const std::string& path);
 
 // Turns a stream of byte pieces into whole UTF-8 characters. Invalid sequences become U+FFFD.
 class TextStreamer {
