@@ -14,6 +14,32 @@
 
 namespace moe {
 
+// RoPE frequency scaling (rope_scaling / rope_parameters of config.json, §1.4). type "none"
+// leaves the frequencies as they are; 0 for mscale/mscaleAllDim/attentionFactor means unset.
+struct RopeScaling {
+    std::string type = "none"; // "none", "linear", "yarn", "dynamic", "longrope", "llama3"
+    float factor = 1.0f;
+    int originalContext = 0; // original_max_position_embeddings (0: max_position_embeddings)
+    float betaFast = 32.0f;
+    float betaSlow = 1.0f;
+    float mscale = 0.0f;
+    float mscaleAllDim = 0.0f;
+    float attentionFactor = 0.0f;
+    bool operator==(const RopeScaling&) const = default;
+};
+
+// Sampling defaults of generation_config.json (a model's recommended settings); unset: < 0.
+struct GenerationDefaults {
+    bool present = false; // generation_config.json was read
+    bool doSample = false;
+    float temperature = -1.0f;
+    int topK = -1;
+    float topP = -1.0f;
+    float repetitionPenalty = -1.0f;
+    int maxNewTokens = -1;
+    bool operator==(const GenerationDefaults&) const = default;
+};
+
 // Normalized description of an architecture instance: every hyper-parameter the forward needs.
 struct ModelSpec {
     std::string architecture; // GGUF general.architecture ("llama" for Mixtral)
@@ -31,6 +57,36 @@ struct ModelSpec {
     int nCtxTrain = 0;   // context length the model was made for
     float ropeTheta = 10000.0f;
     float rmsEps = 1e-5f;
+
+    // Fields below come from config.json (HF folders) or the matching GGUF keys; the defaults
+    // describe a Mixtral-style model.
+    bool ropeInterleaved = true; // pairs (2i, 2i+1) (GGUF llama, DeepSeek); false: (i, i + d/2)
+    int nRot = 0;                // rotary dims per head (0: headDim)
+    RopeScaling ropeScaling;
+    std::string qkNorm = "none";     // "none", "head" (Qwen3: per head [d]), "full" (OLMoE: [nh*d])
+    bool attnBias = false;           // q/k/v projections carry biases (Qwen2-MoE)
+    int nFfDense = 0;                // intermediate size of dense (non-MoE) layers
+    int nFfShared = 0;               // shared-expert intermediate size (total), 0: none
+    int nExpertShared = 0;           // DeepSeek n_shared_experts
+    bool sharedExpertGate = false;   // Qwen2-MoE sigmoid gate on the shared expert
+    std::string scoringFunc = "softmax"; // router scores: "softmax" or "sigmoid"
+    std::string topkMethod = "greedy";   // "greedy", "group_limited_greedy", "noaux_tc"
+    bool normTopkProb = true;        // renormalize the k weights (Mixtral: always)
+    float routedScalingFactor = 1.0f;
+    int nGroup = 1;                  // expert groups (group-limited routing)
+    int topkGroup = 1;               // groups kept per token
+    int firstKDenseReplace = 0;      // layers [0, k) are dense (DeepSeek)
+    int decoderSparseStep = 1;       // Qwen-MoE: layer L is MoE iff (L + 1) % step == 0
+    std::vector<int> mlpOnlyLayers;  // Qwen-MoE: dense layers by index
+    int qLoraRank = 0;               // MLA (DeepSeek): 0 = plain q_proj
+    int kvLoraRank = 0;
+    int qkNopeHeadDim = 0;
+    int qkRopeHeadDim = 0;
+    int vHeadDim = 0;
+    bool tieWordEmbeddings = false;
+    int bosId = -1;
+    std::vector<int> eosIds;          // generation stops on any of them
+    GenerationDefaults generation;
 };
 
 // One tensor as stored: shape in PyTorch order (slowest first, [out, in] for a linear weight).
@@ -45,7 +101,7 @@ struct TensorInfo {
 
 struct ModelInfo {
     std::string path;
-    std::string format; // "gguf"
+    std::string format; // "gguf" or "hf" (a Hugging Face folder; path is the folder)
     uint32_t formatVersion = 0;
     uint64_t fileBytes = 0;
     uint64_t parameterCount = 0;
