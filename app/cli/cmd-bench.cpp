@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <unistd.h>
 
 namespace {
 
@@ -78,11 +79,12 @@ int cmdBench(int argc, char** argv) {
     if (!model.isOk()) return cliFail(model.status().message());
     const double loadMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 
-    auto report = moe::runSpeedBench(*model, cfg, [](const std::string& point, int rep, int total) {
-        std::cerr << "\r" << point << " " << rep + 1 << "/" << total << "   " << std::flush;
+    const bool tty = isatty(STDERR_FILENO);
+    auto report = moe::runSpeedBench(*model, cfg, [tty](const std::string& point, int rep, int total) {
+        if (tty) std::cerr << "\r" << point << " " << rep + 1 << "/" << total << "   " << std::flush;
         return true;
     });
-    std::cerr << "\r                    \r";
+    if (tty) std::cerr << "\r                    \r";
     if (!report.isOk()) return cliFail(report.status().message());
     report->loadMs = loadMs;
     const nlohmann::json j = toJson(*report);
