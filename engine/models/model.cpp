@@ -4,6 +4,7 @@
 
 #include "tokenizers/byte-tokenizer.h"
 #include "tokenizers/chat-format.h"
+#include "moe/chat-template.h"
 
 #include <algorithm>
 
@@ -82,7 +83,17 @@ Model::~Model() = default;
 const ModelInfo& Model::info() const { return m_impl->info; }
 const Tokenizer& Model::tokenizer() const { return *m_impl->tokenizer; }
 
+// The model's own Jinja template (GGUF tokenizer.chat_template) when present, else built-in
+// ChatML; a template that fails to compile or render falls back to plain ChatML.
 std::string Model::renderChat(const std::vector<ChatMessage>& messages, bool addGenerationPrompt) const {
+    const std::string src = m_impl->file.getString("tokenizer.chat_template", "");
+    auto tmpl = src.empty() ? ChatTemplate::builtin("chatml")
+                            : ChatTemplate::compile(src, info().path + ": tokenizer.chat_template");
+    const Tokenizer* tok = m_impl->tokenizer.get();
+    const std::string bos = tok && tok->bosId() >= 0 ? tok->tokenName(tok->bosId()) : "";
+    const std::string eos = tok && tok->eosId() >= 0 ? tok->tokenName(tok->eosId()) : "";
+    if (tmpl.isOk())
+        if (auto text = tmpl->render(messages, addGenerationPrompt, bos, eos); text.isOk()) return *text;
     return renderChatMl(messages, addGenerationPrompt);
 }
 
