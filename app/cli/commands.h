@@ -9,3 +9,5 @@ int cmdChat(int argc, char** argv);
 int cmdMakeModel(int argc, char** argv);
 int cmdDemoProject(int argc, char** argv);
 int cmdProject(int argc, char** argv);
+int cmdTokenize(int argc, char** argv);
+int cmdDetokenize(int argc, char** argv);

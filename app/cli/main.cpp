@@ -26,6 +26,10 @@ constexpr const char* kHelp =
     "  make-model --arch mixtral --preset tiny|small --seed N --out FILE.gguf [--type f32|f16|bf16]\n"
     "                                                 write a seeded random-weight model\n"
     "  demo-project DIR                               make DIR the demo project (idempotent)\n"
+    "  tokenize --model PATH [--no-special] [--verbose] (TEXT | --input-json FILE) [--output-json FILE]\n"
+    "                                                 token ids of text (PATH: GGUF, folder, tokenizer.json)\n"
+    "  detokenize --model PATH [--skip-special] (IDS... | --input-json FILE) [--output-json FILE]\n"
+    "                                                 text of token ids\n"
     "  project init DIR [--name NAME] | list DIR | check DIR\n"
     "\n"
     "sampling: --temperature T (0 = greedy) --top-k K --top-p P --min-p P --max-tokens N --seed S\n"
@@ -57,6 +61,8 @@ int main(int argc, char** argv) {
     if (cmd == "make-model") return cmdMakeModel(subArgc, subArgv);
     if (cmd == "demo-project") return cmdDemoProject(subArgc, subArgv);
     if (cmd == "project") return cmdProject(subArgc, subArgv);
+    if (cmd == "tokenize") return cmdTokenize(subArgc, subArgv);
+    if (cmd == "detokenize") return cmdDetokenize(subArgc, subArgv);
     std::cerr << "moestudio-cli: unknown command '" << cmd << "' (see --help)\n";
     return 2;
 }
