@@ -14,62 +14,6 @@
 
 namespace moe {
 
-namespace {
-
-std::string shapeString(const std::vector<uint64_t>& ne) {
-    std::string s = "[";
-    for (size_t i = 0; i < ne.size(); ++i) s += (i ? ", " : "") + std::to_string(ne[i]);
-    return s + "]";
-}
-
-Status requireTensor(const gguf::GgufFile& file, const std::string& name,
-                     const std::vector<uint64_t>& ne, bool allowHalf, const gguf::TensorEntry*& out) {
-    out = file.tensor(name);
-    if (!out) return Status(StatusCode::CorruptFile, file.path() + ": tensor '" + name + "' is missing");
-    if (out->ne != ne)
-        return Status(StatusCode::CorruptFile, file.path() + ": tensor '" + name + "' has shape " +
-                                                   shapeString(out->ne) + ", expected " + shapeString(ne) +
-                                                   " (ggml order) from the hyper-parameters");
-    // allowHalf: matrices, which may be stored in any type quants/ dequantizes; norms stay F32.
-    const bool ok = out->type == uint32_t(gguf::GgmlType::F32) ||
-                    (allowHalf && quants::canDequantize(out->type));
-    if (!ok)
-        return Status(StatusCode::Unsupported,
-                      file.path() + ": tensor '" + name + "' is " + gguf::typeName(out->type) +
-                          "; this build runs " +
-                          (allowHalf ? "F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q2_K..Q6_K" : "F32") +
-                          " here");
-    return Status::ok();
-}
-
-Status bindVector(const gguf::GgufFile& file, const std::string& name, uint64_t n, const float*& out) {
-    const gguf::TensorEntry* t = nullptr;
-    MOE_TRY(requireTensor(file, name, {n}, false, t));
-    out = reinterpret_cast<const float*>(file.tensorData(*t));
-    return Status::ok();
-}
-
-// A [rows, cols] matrix (ggml ne [cols, rows]) or a stack of nStack of them (ne [cols, rows,
-// nStack]) viewed as [nStack*rows, cols].
-Status bindMatrix(const gguf::GgufFile& file, const std::string& name, uint64_t rows, uint64_t cols,
-                  uint64_t nStack, bool allowHalf, ops::WeightView& out) {
-    const gguf::TensorEntry* t = nullptr;
-    std::vector<uint64_t> ne = {cols, rows};
-    if (nStack > 0) ne.push_back(nStack);
-    MOE_TRY(requireTensor(file, name, ne, allowHalf, t));
-    out.data = file.tensorData(*t);
-    out.type = t->type == uint32_t(gguf::GgmlType::F32)    ? ops::WeightType::F32
-               : t->type == uint32_t(gguf::GgmlType::F16)  ? ops::WeightType::F16
-               : t->type == uint32_t(gguf::GgmlType::BF16) ? ops::WeightType::BF16
-                                                            : ops::WeightType::Quantized;
-    out.ggmlType = t->type;
-    out.rows = int64_t(rows * (nStack ? nStack : 1));
-    out.cols = int64_t(cols);
-    return Status::ok();
-}
-
-} // namespace
-
 Status readGqaMoeSpec(const gguf::GgufFile& file, ModelSpec& spec) {
     const std::string a = spec.architecture;
     auto getPositive = [&](const std::string& key, int& out) -> Status {
@@ -107,33 +51,63 @@ Status readGqaMoeSpec(const gguf::GgufFile& file, ModelSpec& spec) {
     if (spec.headDim % 2 != 0 || spec.headDim <= 0)
         return Status(StatusCode::CorruptFile, file.path() + ": head dimension " +
                                                    std::to_string(spec.headDim) + " must be even");
+    spec.ropeInterleaved = true; // convert_hf_to_gguf.py permuted q/k rows to interleaved (§9.8)
+    spec.nRot = int(file.getInt(a + ".rope.dimension_count", spec.headDim));
+    if (spec.nRot != spec.headDim)
+        return Status(StatusCode::Unsupported, file.path() + ": " + a + ".rope.dimension_count " +
+                                                   std::to_string(spec.nRot) + " differs from the head dimension " +
+                                                   std::to_string(spec.headDim) + " (partial rotary is not in this family)");
+    spec.normTopkProb = true; // llama-arch MoE: softmax + renormalization (§9.9)
+    spec.tieWordEmbeddings = file.tensor("output.weight") == nullptr;
     return Status::ok();
 }
 
-Status bindGqaMoeWeights(const gguf::GgufFile& file, const ModelSpec& s, GqaMoeWeights& w) {
-    const uint64_t nEmbd = uint64_t(s.nEmbd), nQ = uint64_t(s.nHead) * s.headDim,
-                   nKv = uint64_t(s.nHeadKv) * s.headDim, nFf = uint64_t(s.nFf),
-                   nExp = uint64_t(s.nExpert), nVocab = uint64_t(s.nVocab);
-    MOE_TRY(bindMatrix(file, "token_embd.weight", nVocab, nEmbd, 0, true, w.tokenEmbd));
-    MOE_TRY(bindVector(file, "output_norm.weight", nEmbd, w.outputNorm));
-    if (file.tensor("output.weight"))
-        MOE_TRY(bindMatrix(file, "output.weight", nVocab, nEmbd, 0, true, w.output));
-    else
+namespace {
+
+// Experts of one kind ("ffn_gate"): a stacked blk.L.<kind>_exps.weight [nExp, rows, cols] when the
+// source has one (GGUF), else blk.L.<kind>.E.weight [rows, cols] per expert (HF, legacy GGUF).
+Status bindExperts(const WeightSource& src, const std::string& blk, const std::string& kind, int64_t nExp,
+                   int64_t rows, int64_t cols, std::vector<ops::WeightView>& out) {
+    out.clear();
+    const std::string stackedName = blk + kind + "_exps.weight";
+    if (src.find(stackedName)) {
+        MOE_ASSIGN_OR_RETURN(ops::WeightView all, src.stacked(stackedName, nExp, rows, cols));
+        for (int64_t e = 0; e < nExp; ++e) out.push_back(all.rowsView(e * rows, rows));
+        return Status::ok();
+    }
+    for (int64_t e = 0; e < nExp; ++e) {
+        MOE_ASSIGN_OR_RETURN(ops::WeightView v, src.matrix(blk + kind + "." + std::to_string(e) + ".weight", rows, cols));
+        out.push_back(v);
+    }
+    return Status::ok();
+}
+
+} // namespace
+
+Status bindGqaMoeWeights(const WeightSource& src, const ModelSpec& s, GqaMoeWeights& w) {
+    const int64_t nEmbd = s.nEmbd, nQ = int64_t(s.nHead) * s.headDim, nKv = int64_t(s.nHeadKv) * s.headDim,
+                  nFf = s.nFf, nExp = s.nExpert, nVocab = s.nVocab;
+    MOE_ASSIGN_OR_RETURN(w.tokenEmbd, src.matrix("token_embd.weight", nVocab, nEmbd));
+    MOE_ASSIGN_OR_RETURN(w.outputNorm, src.vectorF32("output_norm.weight", nEmbd));
+    if (src.find("output.weight")) {
+        MOE_ASSIGN_OR_RETURN(w.output, src.matrix("output.weight", nVocab, nEmbd));
+    } else {
         w.output = w.tokenEmbd; // tied embeddings (§1.6)
+    }
     w.layers.resize(size_t(s.nLayer));
     for (int il = 0; il < s.nLayer; ++il) {
         GqaMoeLayer& L = w.layers[size_t(il)];
         const std::string p = "blk." + std::to_string(il) + ".";
-        MOE_TRY(bindVector(file, p + "attn_norm.weight", nEmbd, L.attnNorm));
-        MOE_TRY(bindMatrix(file, p + "attn_q.weight", nQ, nEmbd, 0, true, L.wq));
-        MOE_TRY(bindMatrix(file, p + "attn_k.weight", nKv, nEmbd, 0, true, L.wk));
-        MOE_TRY(bindMatrix(file, p + "attn_v.weight", nKv, nEmbd, 0, true, L.wv));
-        MOE_TRY(bindMatrix(file, p + "attn_output.weight", nEmbd, nQ, 0, true, L.wo));
-        MOE_TRY(bindVector(file, p + "ffn_norm.weight", nEmbd, L.ffnNorm));
-        MOE_TRY(bindMatrix(file, p + "ffn_gate_inp.weight", nExp, nEmbd, 0, true, L.router));
-        MOE_TRY(bindMatrix(file, p + "ffn_gate_exps.weight", nFf, nEmbd, nExp, true, L.gateExps));
-        MOE_TRY(bindMatrix(file, p + "ffn_up_exps.weight", nFf, nEmbd, nExp, true, L.upExps));
-        MOE_TRY(bindMatrix(file, p + "ffn_down_exps.weight", nEmbd, nFf, nExp, true, L.downExps));
+        MOE_ASSIGN_OR_RETURN(L.attnNorm, src.vectorF32(p + "attn_norm.weight", nEmbd));
+        MOE_ASSIGN_OR_RETURN(L.wq, src.matrix(p + "attn_q.weight", nQ, nEmbd));
+        MOE_ASSIGN_OR_RETURN(L.wk, src.matrix(p + "attn_k.weight", nKv, nEmbd));
+        MOE_ASSIGN_OR_RETURN(L.wv, src.matrix(p + "attn_v.weight", nKv, nEmbd));
+        MOE_ASSIGN_OR_RETURN(L.wo, src.matrix(p + "attn_output.weight", nEmbd, nQ));
+        MOE_ASSIGN_OR_RETURN(L.ffnNorm, src.vectorF32(p + "ffn_norm.weight", nEmbd));
+        MOE_ASSIGN_OR_RETURN(L.router, src.matrix(p + "ffn_gate_inp.weight", nExp, nEmbd));
+        MOE_TRY(bindExperts(src, p, "ffn_gate", nExp, nFf, nEmbd, L.gateExp));
+        MOE_TRY(bindExperts(src, p, "ffn_up", nExp, nFf, nEmbd, L.upExp));
+        MOE_TRY(bindExperts(src, p, "ffn_down", nExp, nEmbd, nFf, L.downExp));
     }
     return Status::ok();
 }
@@ -174,8 +148,9 @@ Status gqaMoeForward(const ModelSpec& s, const GqaMoeWeights& w, KvCache& cache,
         ops::matmul(n.data(), nTok, L.wq, q.data(), pool);
         ops::matmul(n.data(), nTok, L.wk, kk.data(), pool);
         ops::matmul(n.data(), nTok, L.wv, vv.data(), pool);
-        ops::rope(q.data(), nTok, s.nHead, s.headDim, s.headDim, pos.data(), s.ropeTheta, true);
-        ops::rope(kk.data(), nTok, s.nHeadKv, s.headDim, s.headDim, pos.data(), s.ropeTheta, true);
+        // GGUF llama rows are interleaved, HF checkpoint rows half-rotation (§1.3).
+        ops::rope(q.data(), nTok, s.nHead, s.headDim, s.headDim, pos.data(), s.ropeTheta, s.ropeInterleaved);
+        ops::rope(kk.data(), nTok, s.nHeadKv, s.headDim, s.headDim, pos.data(), s.ropeTheta, s.ropeInterleaved);
         float* kc = cache.layerK(il);
         float* vc = cache.layerV(il);
         std::memcpy(kc + pos0 * nKv, kk.data(), kk.size() * sizeof(float));
@@ -206,10 +181,10 @@ Status gqaMoeForward(const ModelSpec& s, const GqaMoeWeights& w, KvCache& cache,
             up.resize(gate.size());
             act.resize(gate.size());
             down.resize(size_t(m * nEmbd));
-            ops::matmul(xs.data(), m, L.gateExps.rowsView(e * nFf, nFf), gate.data(), pool);
-            ops::matmul(xs.data(), m, L.upExps.rowsView(e * nFf, nFf), up.data(), pool);
+            ops::matmul(xs.data(), m, L.gateExp[size_t(e)], gate.data(), pool);
+            ops::matmul(xs.data(), m, L.upExp[size_t(e)], up.data(), pool);
             ops::swiglu(gate.data(), up.data(), act.data(), int64_t(act.size()));
-            ops::matmul(act.data(), m, L.downExps.rowsView(e * nEmbd, nEmbd), down.data(), pool);
+            ops::matmul(act.data(), m, L.downExp[size_t(e)], down.data(), pool);
             for (int r = 0; r < m; ++r) {
                 const int slot = rowsOf[size_t(r)];
                 const float wgt = rw[size_t(slot)];

@@ -1,10 +1,12 @@
 // GQA-MoE family (Mixtral-style): RMSNorm, GQA attention with RoPE over the KV cache, a softmax
-// top-k router and SwiGLU experts. v0 reads GGUF files of architecture "llama" with expert_count
-// (llama.cpp's naming for Mixtral; rope pairs are interleaved there, §1.3 and §9.8).
+// top-k router and SwiGLU experts. Weights come from a WeightSource: GGUF files of architecture
+// "llama" with expert_count (rope pairs interleaved, experts stacked, §9.8) or Hugging Face
+// Mixtral folders (half-rotation rope, one tensor per expert); spec.ropeInterleaved says which.
 // The forward is written as a short sequence of op calls per layer.
 #pragma once
 
 #include "formats/gguf/gguf-reader.h"
+#include "models/weight-source.h"
 #include "moe/model.h"
 #include "ops/ops.h"
 
@@ -21,8 +23,9 @@ struct GqaMoeLayer {
     ops::WeightView wq, wk, wv, wo;  // [nHead*hd, nEmbd], [nHeadKv*hd, nEmbd] x2, [nEmbd, nHead*hd]
     const float* ffnNorm = nullptr;  // [nEmbd]
     ops::WeightView router;          // [nExpert, nEmbd] (F32)
-    ops::WeightView gateExps, upExps; // [nExpert * nFf, nEmbd]
-    ops::WeightView downExps;         // [nExpert * nEmbd, nFf]
+    // Per expert (views into a stacked tensor or into per-expert tensors, never copies):
+    std::vector<ops::WeightView> gateExp, upExp; // nExpert x [nFf, nEmbd]
+    std::vector<ops::WeightView> downExp;        // nExpert x [nEmbd, nFf]
 };
 
 struct GqaMoeWeights {
@@ -34,8 +37,10 @@ struct GqaMoeWeights {
 
 // Reads the hyper-parameters of a llama-arch MoE GGUF into spec (errors name the key).
 Status readGqaMoeSpec(const gguf::GgufFile& file, ModelSpec& spec);
-// Binds every tensor, checking names, shapes and types against spec (errors name the tensor).
-Status bindGqaMoeWeights(const gguf::GgufFile& file, const ModelSpec& spec, GqaMoeWeights& w);
+// Binds every tensor by canonical name (weight-source.h), checking shapes and types against spec;
+// experts either stacked (blk.L.ffn_gate_exps) or per expert (blk.L.ffn_gate.E). Errors name the
+// file and the tensor.
+Status bindGqaMoeWeights(const WeightSource& src, const ModelSpec& spec, GqaMoeWeights& w);
 
 // Per-forward routing counts (optional): counts[il * nExpert + e] tokens routed to e in layer il.
 struct RoutingCounts {

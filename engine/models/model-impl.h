@@ -1,9 +1,11 @@
-// ModelImpl: what Model hides — the mapped GGUF file, the normalized ModelSpec and ModelInfo,
-// the tokenizer, and the family's weight views into the mapping.
+// ModelImpl: what Model hides — the mapped GGUF file or Hugging Face folder (behind a
+// WeightSource), the normalized ModelSpec and ModelInfo, the tokenizer, and the family's weight
+// views into the mapping.
 #pragma once
 
 #include "formats/gguf/gguf-reader.h"
 #include "models/gqa-moe.h"
+#include "models/weight-source.h"
 #include "moe/model.h"
 
 #include <memory>
@@ -13,8 +15,12 @@ namespace moe {
 class ModelImpl {
 public:
     static Result<std::unique_ptr<ModelImpl>> load(const std::string& path);
+    // A Hugging Face folder (config.json, *.safetensors, optional generation_config.json and
+    // tokenizer files); the tokenizer is optional (null when the folder has none we read).
+    static Result<std::unique_ptr<ModelImpl>> loadHfFolder(const std::string& dir);
 
-    gguf::GgufFile file;
+    gguf::GgufFile file; // GGUF models only
+    std::unique_ptr<WeightSource> weightSource;
     ModelInfo info;
     std::unique_ptr<Tokenizer> tokenizer;
     GqaMoeWeights weights;

@@ -1,12 +1,16 @@
-// Model loading: GGUF file -> ModelSpec + ModelInfo + tokenizer + family weight views.
-// Dispatches on general.architecture; v0 knows the llama-arch MoE (Mixtral) family.
+// Model loading: GGUF file or Hugging Face folder -> ModelSpec + ModelInfo + tokenizer + family
+// weight views (through a WeightSource, so the family binder is format-blind). Dispatches on
+// general.architecture / config.json architectures; runs the llama-arch MoE (Mixtral) family.
 #include "models/model-impl.h"
+
+#include "formats/hf/hf-config.h"
 
 #include "tokenizers/byte-tokenizer.h"
 #include "tokenizers/chat-format.h"
 #include "moe/chat-template.h"
 
 #include <algorithm>
+#include <filesystem>
 
 namespace moe {
 
@@ -68,12 +72,69 @@ Result<std::unique_ptr<ModelImpl>> ModelImpl::load(const std::string& path) {
         return Status(StatusCode::CorruptFile,
                       path + ": " + spec.architecture + ".vocab_size is " + std::to_string(v) +
                           " but the tokenizer has " + std::to_string(spec.nVocab) + " tokens");
-    MOE_TRY(bindGqaMoeWeights(f, spec, impl->weights));
+    spec.bosId = impl->tokenizer->bosId();
+    if (impl->tokenizer->eosId() >= 0) spec.eosIds = {impl->tokenizer->eosId()};
+    impl->weightSource = std::make_unique<GgufWeightSource>(impl->file);
+    MOE_TRY(bindGqaMoeWeights(*impl->weightSource, spec, impl->weights));
+    return impl;
+}
+
+Result<std::unique_ptr<ModelImpl>> ModelImpl::loadHfFolder(const std::string& dir) {
+    namespace fs = std::filesystem;
+    auto impl = std::make_unique<ModelImpl>();
+    ModelInfo& info = impl->info;
+    ModelSpec& spec = info.spec;
+    info.path = dir;
+    info.format = "hf";
+    MOE_TRY(hf::readConfig(dir + "/config.json", spec));
+    std::error_code ec;
+    if (fs::exists(dir + "/generation_config.json", ec)) MOE_TRY(hf::readGenerationConfig(dir + "/generation_config.json", spec));
+    if (spec.name.empty()) {
+        fs::path p = fs::path(dir).lexically_normal();
+        if (!p.has_filename()) p = p.parent_path(); // "dir/" names the folder too
+        spec.name = p.filename().string();
+    }
+    if (spec.family != "gqa-moe" || spec.architecture != "llama")
+        return Status(StatusCode::Unsupported, dir + "/config.json: architecture '" + spec.architecture +
+                                                   "' (family " + spec.family +
+                                                   ") is read, but this build runs Mixtral folders only");
+    MOE_ASSIGN_OR_RETURN(auto src, SafetensorsWeightSource::open(dir));
+    for (const st::SafetensorsFile& file : src->folder().files()) {
+        info.fileBytes += file.fileSize();
+        for (const st::Tensor& t : file.tensors()) {
+            TensorInfo ti;
+            ti.name = t.name;
+            ti.shape = t.shape;
+            ti.type = st::dtypeName(t.dtype);
+            ti.offset = 8 + file.headerBytes() + t.begin;
+            ti.bytes = t.bytes();
+            info.parameterCount += t.elements;
+            info.weightBytes += t.bytes();
+            info.tensors.push_back(std::move(ti));
+        }
+    }
+    const auto configPairs = {std::pair<const char*, std::string>{"architecture", spec.architecture},
+                              {"family", spec.family}, {"sharded", src->folder().sharded() ? "true" : "false"}};
+    for (const auto& [k, v] : configPairs) info.metadata.emplace_back(k, v);
+    // The folder's tokenizer is optional: a model without one still evaluates token ids.
+    if (fs::exists(dir + "/tokenizer.json", ec)) {
+        MOE_ASSIGN_OR_RETURN(impl->tokenizer, loadTokenizer(dir));
+        if (impl->tokenizer->vocabSize() > spec.nVocab)
+            return Status(StatusCode::CorruptFile, dir + "/tokenizer.json: " + std::to_string(impl->tokenizer->vocabSize()) +
+                                                       " tokens, more than config.json vocab_size " +
+                                                       std::to_string(spec.nVocab));
+    }
+    impl->weightSource = std::move(src);
+    MOE_TRY(bindGqaMoeWeights(*impl->weightSource, spec, impl->weights));
     return impl;
 }
 
 Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
-    MOE_ASSIGN_OR_RETURN(std::unique_ptr<ModelImpl> impl, ModelImpl::load(path));
+    std::error_code ec;
+    const bool folder = std::filesystem::is_directory(path, ec);
+    if (folder && !std::filesystem::exists(path + "/config.json", ec))
+        return Status(StatusCode::NotFound, path + ": a folder without config.json is not a Hugging Face model folder");
+    MOE_ASSIGN_OR_RETURN(std::unique_ptr<ModelImpl> impl, folder ? ModelImpl::loadHfFolder(path) : ModelImpl::load(path));
     return std::shared_ptr<const Model>(std::make_shared<Model>(std::move(impl)));
 }
 
@@ -82,6 +143,7 @@ Model::~Model() = default;
 
 const ModelInfo& Model::info() const { return m_impl->info; }
 const Tokenizer& Model::tokenizer() const { return *m_impl->tokenizer; }
+bool Model::hasTokenizer() const { return m_impl->tokenizer != nullptr; }
 
 // The model's own Jinja template (GGUF tokenizer.chat_template) when present, else built-in
 // ChatML; a template that fails to compile or render falls back to plain ChatML.

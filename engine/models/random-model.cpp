@@ -56,6 +56,9 @@ std::vector<std::string> randomModelPresets(const std::string& arch) {
 }
 
 Status writeRandomModel(const RandomModelOptions& o, const std::string& path) {
+    if (o.format == "hf") return writeRandomModelHf(o, path);
+    if (o.format != "gguf")
+        return Status(StatusCode::InvalidArgument, "make-model: format '" + o.format + "' is not gguf or hf");
     if (o.arch != "mixtral")
         return Status(StatusCode::Unsupported,
                       "make-model: architecture '" + o.arch + "' is not available yet (v0: mixtral)");

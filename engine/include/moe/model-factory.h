@@ -16,11 +16,17 @@ struct RandomModelOptions {
     std::string preset = "tiny";  // v0: tiny, small
     uint64_t seed = 1;
     std::string type = "f32"; // f32, f16, bf16 for the large matrices (norms stay f32)
+    std::string format = "gguf"; // "gguf": one file; "hf": a Hugging Face folder of the same model
+    int shards = 1;              // "hf": > 1 writes model-0000i-of-0000n.safetensors + index.json
 };
 
 std::vector<std::string> randomModelPresets(const std::string& arch);
 
-// Writes the model to path (atomically: a temporary file renamed into place).
+// Writes the model to path (atomically: a temporary file renamed into place); format "hf" makes
+// path a folder (writeRandomModelHf).
 Status writeRandomModel(const RandomModelOptions& options, const std::string& path);
+// The same model as a Hugging Face folder at dir: config.json, generation_config.json and
+// safetensors in HF layout (per-expert tensors, half-rotation q/k rows); f32, f16, bf16 only.
+Status writeRandomModelHf(const RandomModelOptions& options, const std::string& dir);
 
 } // namespace moe

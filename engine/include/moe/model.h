@@ -87,6 +87,7 @@ struct ModelSpec {
     int bosId = -1;
     std::vector<int> eosIds;          // generation stops on any of them
     GenerationDefaults generation;
+    bool operator==(const ModelSpec&) const = default;
 };
 
 // One tensor as stored: shape in PyTorch order (slowest first, [out, in] for a linear weight).
@@ -116,7 +117,8 @@ class ModelImpl; // engine-internal: weights, tokenizer, mapped file
 
 class Model {
 public:
-    // Opens and validates a model file. Errors name the file and the field or offset at fault.
+    // Opens and validates a model: a GGUF file, or a Hugging Face folder (config.json present).
+    // Errors name the file and the field or offset at fault.
     static Result<std::shared_ptr<const Model>> load(const std::string& path);
 
     explicit Model(std::unique_ptr<ModelImpl> impl);
@@ -126,7 +128,10 @@ public:
 
     const ModelInfo& info() const;
     const ModelSpec& spec() const { return info().spec; }
+    // Requires hasTokenizer(): GGUF models always have one; a Hugging Face folder has one when it
+    // ships tokenizer files the engine reads.
     const Tokenizer& tokenizer() const;
+    bool hasTokenizer() const;
     // Renders a conversation with the model's chat format, ending with the assistant prefix
     // when addGenerationPrompt is set. v0: the built-in ChatML format.
     std::string renderChat(const std::vector<ChatMessage>& messages, bool addGenerationPrompt) const;
