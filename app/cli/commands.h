@@ -7,6 +7,7 @@ int cmdBench(int argc, char** argv);
 int cmdGenerate(int argc, char** argv);
 int cmdChat(int argc, char** argv);
 int cmdMakeModel(int argc, char** argv);
+int cmdQuantize(int argc, char** argv);
 int cmdDemoProject(int argc, char** argv);
 int cmdProject(int argc, char** argv);
 int cmdTokenize(int argc, char** argv);

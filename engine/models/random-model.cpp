@@ -2,16 +2,21 @@
 // Weights are uniform with variance 1/fan_in (activations keep their scale through the layers),
 // norms are 1 ± 0.1, so the forward exercises every op with non-trivial values. Each tensor has
 // its own generator stream (seed, tensor index), so a tensor's values do not depend on the order
-// or the types of the others.
+// or the types of the others. Quantized types (q8_0 .. q6_k, q4_k_m) quantize the same values with
+// quants/ and the llama-quantize fallback of quant-schemes.h for rows that are not whole blocks.
 #include "moe/model-factory.h"
 
 #include "core/half.h"
 #include "core/rng.h"
 #include "formats/gguf/gguf-writer.h"
+#include "formats/gguf/quants/quant-schemes.h"
+#include "formats/gguf/quants/quants.h"
 #include "tokenizers/byte-tokenizer.h"
 
 #include <cmath>
 #include <cstring>
+#include <optional>
+#include <vector>
 
 namespace moe {
 
@@ -30,20 +35,17 @@ bool presetShape(const std::string& preset, Shape& s) {
 
 enum class Fill { Matrix, Norm, Embedding };
 
-Status fillTensor(std::span<uint8_t> out, gguf::GgmlType type, uint64_t seed, uint64_t stream,
-                  Fill fill, uint64_t fanIn) {
+// Values are drawn in element order whatever the type, then each row is converted by
+// quants::quantizeRow, so a quantized model holds the quantized weights of the f32 model.
+Status fillTensor(std::span<uint8_t> out, uint32_t type, uint64_t seed, uint64_t stream, Fill fill,
+                  uint64_t rowLen) {
     Rng rng(seed * 0x100000001b3ull + stream);
-    const float a = fill == Fill::Matrix ? std::sqrt(3.0f / float(fanIn)) : 1.0f;
-    const size_t elemBytes = type == gguf::GgmlType::F32 ? 4 : 2;
-    const size_t n = out.size() / elemBytes;
-    for (size_t i = 0; i < n; ++i) {
-        float v = fill == Fill::Norm ? 1.0f + 0.1f * rng.symmetric() : a * rng.symmetric();
-        if (type == gguf::GgmlType::F32) {
-            std::memcpy(out.data() + i * 4, &v, 4);
-        } else {
-            uint16_t hbits = type == gguf::GgmlType::F16 ? f32ToF16(v) : f32ToBf16(v);
-            std::memcpy(out.data() + i * 2, &hbits, 2);
-        }
+    const float a = fill == Fill::Matrix ? std::sqrt(3.0f / float(rowLen)) : 1.0f;
+    const size_t rowBytes = quants::rowBytes(type, int64_t(rowLen));
+    std::vector<float> row(static_cast<size_t>(rowLen));
+    for (size_t off = 0; off + rowBytes <= out.size(); off += rowBytes) {
+        for (float& v : row) v = fill == Fill::Norm ? 1.0f + 0.1f * rng.symmetric() : a * rng.symmetric();
+        MOE_TRY(quants::quantizeRow(type, row.data(), out.data() + off, int64_t(rowLen)));
     }
     return Status::ok();
 }
@@ -66,13 +68,13 @@ Status writeRandomModel(const RandomModelOptions& o, const std::string& path) {
     if (!presetShape(o.preset, s))
         return Status(StatusCode::InvalidArgument,
                       "make-model: unknown preset '" + o.preset + "' for mixtral (tiny, small)");
-    gguf::GgmlType big;
-    if (o.type == "f32") big = gguf::GgmlType::F32;
-    else if (o.type == "f16") big = gguf::GgmlType::F16;
-    else if (o.type == "bf16") big = gguf::GgmlType::BF16;
-    else
+    const std::optional<quants::QuantScheme> scheme = quants::quantScheme(o.type);
+    if (!scheme) {
+        std::string names;
+        for (const std::string& n : quants::quantSchemeNames()) names += (names.empty() ? "" : ", ") + n;
         return Status(StatusCode::InvalidArgument,
-                      "make-model: type '" + o.type + "' is not available (f32, f16, bf16)");
+                      "make-model: type '" + o.type + "' is not available (" + names + ")");
+    }
 
     std::vector<std::string> names;
     std::vector<int32_t> types;
@@ -84,7 +86,9 @@ Status writeRandomModel(const RandomModelOptions& o, const std::string& path) {
     w.addString("general.architecture", "llama");
     w.addString("general.name", "random mixtral-" + o.preset + " (seed " + std::to_string(o.seed) + ")");
     w.addString("general.type", "model");
-    w.addUInt32("general.file_type", big == gguf::GgmlType::F32 ? 0 : big == gguf::GgmlType::F16 ? 1 : 32);
+    w.addUInt32("general.file_type", scheme->fileType); // the requested scheme, fallbacks included
+    if (gguf::typeTraits(scheme->type)->blockSize > 1)
+        w.addUInt32("general.quantization_version", 2);
     w.addUInt32("llama.vocab_size", uint32_t(nVocab));
     w.addUInt32("llama.context_length", uint32_t(s.nCtx));
     w.addUInt32("llama.embedding_length", uint32_t(s.nEmbd));
@@ -107,16 +111,18 @@ Status writeRandomModel(const RandomModelOptions& o, const std::string& path) {
     w.addBool("tokenizer.ggml.add_bos_token", true);
 
     uint64_t stream = 0;
-    auto add = [&](const std::string& name, std::vector<uint64_t> ne, gguf::GgmlType type, Fill fill) {
+    // Big tensors (matrices) take the scheme's type for their shape; the others are F32.
+    auto add = [&](const std::string& name, std::vector<uint64_t> ne, bool big, Fill fill) {
         const uint64_t id = stream++;
-        const uint64_t fanIn = ne[0];
-        return w.addTensor(name, std::move(ne), type, [=, seed = o.seed](std::span<uint8_t> out) {
-            return fillTensor(out, type, seed, id, fill, fanIn);
+        const uint64_t rowLen = ne[0];
+        const uint32_t type = big ? quants::schemeTensorType(*scheme, name, ne) : uint32_t(gguf::GgmlType::F32);
+        return w.addTensor(name, std::move(ne), gguf::GgmlType(type), [=, seed = o.seed](std::span<uint8_t> out) {
+            return fillTensor(out, type, seed, id, fill, rowLen);
         });
     };
     const uint64_t E = uint64_t(s.nEmbd), Q = uint64_t(s.nHead) * headDim,
                    KV = uint64_t(s.nHeadKv) * headDim, F = uint64_t(s.nFf), X = uint64_t(s.nExpert);
-    const auto f32 = gguf::GgmlType::F32;
+    const bool big = true, f32 = false;
     MOE_TRY(add("token_embd.weight", {E, nVocab}, big, Fill::Embedding));
     for (int il = 0; il < s.nLayer; ++il) {
         const std::string p = "blk." + std::to_string(il) + ".";

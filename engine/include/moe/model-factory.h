@@ -15,7 +15,9 @@ struct RandomModelOptions {
     std::string arch = "mixtral"; // v0: mixtral
     std::string preset = "tiny";  // v0: tiny, small
     uint64_t seed = 1;
-    std::string type = "f32"; // f32, f16, bf16 for the large matrices (norms stay f32)
+    std::string type = "f32"; // large matrices: f32, f16, bf16, q8_0, q4_0, q5_0, q4_k, q5_k, q6_k, q4_k_m
+                              // (norms and the router stay f32; K-quant rows that are not whole
+                              // 256-blocks fall back as llama-quantize does)
     std::string format = "gguf"; // "gguf": one file; "hf": a Hugging Face folder of the same model
     int shards = 1;              // "hf": > 1 writes model-0000i-of-0000n.safetensors + index.json
 };
