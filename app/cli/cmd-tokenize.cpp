@@ -70,11 +70,13 @@ int cmdTokenize(int argc, char** argv) {
         if (!readJsonFile(*in, j, error)) return cliFail(error);
         if (!j.is_array()) return cliFail(*in + ": expected a JSON list of strings");
         for (size_t i = 0; i < j.size(); ++i) {
-            if (!j[i].is_string()) return cliFail(*in + ": item " + std::to_string(i) + " is not a string");
+            if (!j[i].is_string())
+                return cliFail(*in + ": item " + std::to_string(i) + " is not a string");
             inputs.push_back(j[i].get<std::string>());
         }
     } else {
-        if (args.positional().size() != 1) return cliUsage("tokenize takes one TEXT (quote it) or --input-json FILE");
+        if (args.positional().size() != 1)
+            return cliUsage("tokenize takes one TEXT (quote it) or --input-json FILE");
         inputs.push_back(args.positional()[0]);
     }
     const bool addSpecial = !args.has("no-special");
@@ -116,16 +118,19 @@ int cmdDetokenize(int argc, char** argv) {
         if (!readJsonFile(*in, j, error)) return cliFail(error);
         if (!j.is_array()) return cliFail(*in + ": expected a JSON list of id lists");
         for (size_t i = 0; i < j.size(); ++i) {
-            if (!j[i].is_array()) return cliFail(*in + ": item " + std::to_string(i) + " is not a list of ids");
+            if (!j[i].is_array())
+                return cliFail(*in + ": item " + std::to_string(i) + " is not a list of ids");
             std::vector<int32_t> ids;
             for (const auto& v : j[i]) {
-                if (!v.is_number_integer()) return cliFail(*in + ": item " + std::to_string(i) + " holds a non-integer");
+                if (!v.is_number_integer())
+                    return cliFail(*in + ": item " + std::to_string(i) + " holds a non-integer");
                 ids.push_back(v.get<int32_t>());
             }
             lists.push_back(std::move(ids));
         }
     } else {
-        if (args.positional().empty()) return cliUsage("detokenize takes IDS... or --input-json FILE");
+        if (args.positional().empty())
+            return cliUsage("detokenize takes IDS... or --input-json FILE");
         std::vector<int32_t> ids;
         for (const std::string& s : args.positional()) {
             char* end = nullptr;

@@ -11,34 +11,34 @@
 namespace moe {
 
 std::vector<std::string> BpeTokenizer::presetRegexes(const std::string& pre) {
-    if (pre == "deepseek-v3") return {
-        R"re(\p{N}{1,3})re",
-        R"re([一-龥぀-ゟ゠-ヿ]+)re",
-        R"re([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)re"};
-    if (pre == "deepseek-llm") return {
-        R"re([\r\n])re",
-        R"re(\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼιῂ-ῄῆ-ῌῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+)re",
-        R"re(\s?[!-/:-~！-／：-～‘-‟　-。]+)re",
-        R"re(\s+$)re",
-        R"re([一-龥ࠀ-一가-퟿]+)re",
-        R"re(\p{N}+)re"};
-    if (pre == "qwen2") return {
-        R"re((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)re"};
-    if (pre == "gpt-2" || pre == "olmo" || pre == "gpt2") return {
-        R"re('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)re"};
-    if (pre == "llama-bpe" || pre == "llama3") return {
-        R"re((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)re"};
-    if (pre == "deepseek-coder") return {
-        R"re([\r\n])re",
-        R"re(\s?\p{L}+)re",
-        R"re(\s?\p{P}+)re",
-        R"re([一-龥ࠀ-一가-퟿]+)re",
-        R"re(\p{N})re"};
-    if (pre == "default" || pre.empty()) return {
-        R"re([\p{P}\$\+<=>\^~\|]+)re",
-        R"re('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S))re",
-        R"re(\p{N}+)re",
-        R"re([0-9][0-9][0-9])re"};
+    if (pre == "deepseek-v3")
+        return {
+            R"re(\p{N}{1,3})re", R"re([一-龥぀-ゟ゠-ヿ]+)re",
+            R"re([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)re"};
+    if (pre == "deepseek-llm")
+        return {
+            R"re([\r\n])re",
+            R"re(\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼιῂ-ῄῆ-ῌῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+)re",
+            R"re(\s?[!-/:-~！-／：-～‘-‟　-。]+)re",
+            R"re(\s+$)re",
+            R"re([一-龥ࠀ-一가-퟿]+)re",
+            R"re(\p{N}+)re"};
+    if (pre == "qwen2")
+        return {
+            R"re((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)re"};
+    if (pre == "gpt-2" || pre == "olmo" || pre == "gpt2")
+        return {
+            R"re('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)re"};
+    if (pre == "llama-bpe" || pre == "llama3")
+        return {
+            R"re((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)re"};
+    if (pre == "deepseek-coder")
+        return {R"re([\r\n])re", R"re(\s?\p{L}+)re", R"re(\s?\p{P}+)re",
+                R"re([一-龥ࠀ-一가-퟿]+)re", R"re(\p{N})re"};
+    if (pre == "default" || pre.empty())
+        return {R"re([\p{P}\$\+<=>\^~\|]+)re",
+                R"re('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S))re",
+                R"re(\p{N}+)re", R"re([0-9][0-9][0-9])re"};
     return {};
 }
 
@@ -46,24 +46,31 @@ Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::fromGguf(const gguf::GgufFil
     const std::string& path = file.path();
     const std::string model = file.getString("tokenizer.ggml.model", "");
     if (model != "gpt2")
-        return Status(StatusCode::InvalidArgument,
-                      path + ": tokenizer.ggml.model is '" + model + "', expected 'gpt2' for byte-level BPE");
+        return Status(StatusCode::InvalidArgument, path + ": tokenizer.ggml.model is '" + model +
+                                                       "', expected 'gpt2' for byte-level BPE");
     const gguf::MetaValue* tokens = file.find("tokenizer.ggml.tokens");
-    if (!tokens || tokens->type != gguf::ValueType::Array || tokens->elemType != gguf::ValueType::String)
-        return Status(StatusCode::CorruptFile, path + ": tokenizer.ggml.tokens is missing or not an array of strings");
+    if (!tokens || tokens->type != gguf::ValueType::Array ||
+        tokens->elemType != gguf::ValueType::String)
+        return Status(StatusCode::CorruptFile,
+                      path + ": tokenizer.ggml.tokens is missing or not an array of strings");
     const gguf::MetaValue* types = file.find("tokenizer.ggml.token_type");
-    if (types && (types->type != gguf::ValueType::Array || types->items.size() != tokens->items.size()))
-        return Status(StatusCode::CorruptFile, path + ": tokenizer.ggml.token_type is not an array of " +
-                                                   std::to_string(tokens->items.size()) + " integers");
+    if (types &&
+        (types->type != gguf::ValueType::Array || types->items.size() != tokens->items.size()))
+        return Status(StatusCode::CorruptFile,
+                      path + ": tokenizer.ggml.token_type is not an array of " +
+                          std::to_string(tokens->items.size()) + " integers");
     const gguf::MetaValue* merges = file.find("tokenizer.ggml.merges");
-    if (!merges || merges->type != gguf::ValueType::Array || merges->elemType != gguf::ValueType::String)
-        return Status(StatusCode::CorruptFile, path + ": tokenizer.ggml.merges is missing or not an array of strings");
+    if (!merges || merges->type != gguf::ValueType::Array ||
+        merges->elemType != gguf::ValueType::String)
+        return Status(StatusCode::CorruptFile,
+                      path + ": tokenizer.ggml.merges is missing or not an array of strings");
     const std::string pre = file.getString("tokenizer.ggml.pre", "default");
     const std::vector<std::string> regexes = presetRegexes(pre);
     if (regexes.empty())
-        return Status(StatusCode::Unsupported, path + ": tokenizer.ggml.pre '" + pre +
-                                                   "' has no known pre-tokenizer (known: deepseek-v3, deepseek-llm, "
-                                                   "deepseek-coder, qwen2, llama-bpe, gpt-2, olmo, default)");
+        return Status(StatusCode::Unsupported,
+                      path + ": tokenizer.ggml.pre '" + pre +
+                          "' has no known pre-tokenizer (known: deepseek-v3, deepseek-llm, "
+                          "deepseek-coder, qwen2, llama-bpe, gpt-2, olmo, default)");
 
     auto tok = std::unique_ptr<BpeTokenizer>(new BpeTokenizer());
     const size_t n = tokens->items.size();
@@ -75,7 +82,9 @@ Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::fromGguf(const gguf::GgufFil
         if (types) {
             auto t = types->items[id].asInt();
             if (!t)
-                return Status(StatusCode::CorruptFile, path + ": tokenizer.ggml.token_type[" + std::to_string(id) + "] is not an integer");
+                return Status(StatusCode::CorruptFile, path + ": tokenizer.ggml.token_type[" +
+                                                           std::to_string(id) +
+                                                           "] is not an integer");
             type = *t;
         }
         if (type == int64_t(TokenType::Control) || type == int64_t(TokenType::UserDefined)) {
@@ -93,17 +102,22 @@ Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::fromGguf(const gguf::GgufFil
         const std::string& s = merges->items[k].s;
         const size_t sp = s.find(' ', 1);
         if (sp == std::string::npos)
-            return Status(StatusCode::CorruptFile, path + ": tokenizer.ggml.merges[" + std::to_string(k) + "] '" + s + "' is not \"left right\"");
+            return Status(StatusCode::CorruptFile, path + ": tokenizer.ggml.merges[" +
+                                                       std::to_string(k) + "] '" + s +
+                                                       "' is not \"left right\"");
         const std::string a = s.substr(0, sp), b = s.substr(sp + 1);
         auto ia = tok->m_vocab.find(a), ib = tok->m_vocab.find(b), im = tok->m_vocab.find(a + b);
         if (ia == tok->m_vocab.end() || ib == tok->m_vocab.end() || im == tok->m_vocab.end())
-            return Status(StatusCode::CorruptFile, path + ": tokenizer.ggml.merges[" + std::to_string(k) + "] '" + s +
-                                                       "' uses or makes a token missing from tokenizer.ggml.tokens");
+            return Status(StatusCode::CorruptFile,
+                          path + ": tokenizer.ggml.merges[" + std::to_string(k) + "] '" + s +
+                              "' uses or makes a token missing from tokenizer.ggml.tokens");
         tok->m_merges.emplace(pairKey(ia->second, ib->second), Merge{int32_t(k), im->second});
     }
     for (const std::string& re : regexes) {
         auto r = Regex::compile(re);
-        if (!r.isOk()) return Status(r.status().code(), path + ": tokenizer.ggml.pre '" + pre + "': " + r.status().message());
+        if (!r.isOk())
+            return Status(r.status().code(),
+                          path + ": tokenizer.ggml.pre '" + pre + "': " + r.status().message());
         tok->m_pre.addSplit(std::move(r).value(), SplitBehavior::Isolated, false);
     }
     MOE_TRY(tok->m_pre.addByteLevel(false, false));
@@ -116,7 +130,8 @@ Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::fromGguf(const gguf::GgufFil
         if (!v.isOk()) return v.status();
         if (*v < 0 || *v >= int64_t(n))
             return Status(StatusCode::CorruptFile, path + ": " + key + " = " + std::to_string(*v) +
-                                                       " is outside the vocabulary (" + std::to_string(n) + ")");
+                                                       " is outside the vocabulary (" +
+                                                       std::to_string(n) + ")");
         out = int32_t(*v);
         return Status::ok();
     };

@@ -24,14 +24,19 @@ Result<Json> readJson(const std::string& path) {
     return j;
 }
 
-std::string typeOf(const Json& j) { return j.is_object() && j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>() : std::string(); }
+std::string typeOf(const Json& j) {
+    return j.is_object() && j.contains("type") && j["type"].is_string()
+               ? j["type"].get<std::string>()
+               : std::string();
+}
 
 Status unsupported(const std::string& path, const std::string& where, const std::string& type) {
     return Status(StatusCode::Unsupported,
                   path + ": " + where + " of type '" + type + "' is not supported by this engine");
 }
 
-Status parseNormalizer(const std::string& path, const std::string& where, const Json& j, Normalizer& out) {
+Status parseNormalizer(const std::string& path, const std::string& where, const Json& j,
+                       Normalizer& out) {
     if (j.is_null()) return Status::ok();
     const std::string type = typeOf(j);
     using K = Normalizer::Step::Kind;
@@ -39,14 +44,20 @@ Status parseNormalizer(const std::string& path, const std::string& where, const 
     if (type == "Sequence") {
         const Json& list = j.value("normalizers", Json::array());
         for (size_t k = 0; k < list.size(); ++k)
-            MOE_TRY(parseNormalizer(path, where + ".normalizers[" + std::to_string(k) + "]", list[k], out));
+            MOE_TRY(parseNormalizer(path, where + ".normalizers[" + std::to_string(k) + "]",
+                                    list[k], out));
         return Status::ok();
     }
-    if (type == "NFC") step.kind = K::Nfc;
-    else if (type == "NFD") step.kind = K::Nfd;
-    else if (type == "NFKC") step.kind = K::Nfkc;
-    else if (type == "NFKD") step.kind = K::Nfkd;
-    else if (type == "Lowercase") step.kind = K::Lowercase;
+    if (type == "NFC")
+        step.kind = K::Nfc;
+    else if (type == "NFD")
+        step.kind = K::Nfd;
+    else if (type == "NFKC")
+        step.kind = K::Nfkc;
+    else if (type == "NFKD")
+        step.kind = K::Nfkd;
+    else if (type == "Lowercase")
+        step.kind = K::Lowercase;
     else if (type == "Prepend") {
         step.kind = K::Prepend;
         step.a = j.value("prepend", std::string());
@@ -61,22 +72,26 @@ Status parseNormalizer(const std::string& path, const std::string& where, const 
     return Status::ok();
 }
 
-Result<SplitBehavior> parseBehavior(const std::string& path, const std::string& where, const std::string& b) {
+Result<SplitBehavior> parseBehavior(const std::string& path, const std::string& where,
+                                    const std::string& b) {
     if (b == "Removed") return SplitBehavior::Removed;
     if (b == "Isolated") return SplitBehavior::Isolated;
     if (b == "MergedWithPrevious") return SplitBehavior::MergedWithPrevious;
     if (b == "MergedWithNext") return SplitBehavior::MergedWithNext;
     if (b == "Contiguous") return SplitBehavior::Contiguous;
-    return Status(StatusCode::CorruptFile, path + ": " + where + ".behavior '" + b + "' is not a split behaviour");
+    return Status(StatusCode::CorruptFile,
+                  path + ": " + where + ".behavior '" + b + "' is not a split behaviour");
 }
 
-Status parsePreTokenizer(const std::string& path, const std::string& where, const Json& j, PreTokenizer& out) {
+Status parsePreTokenizer(const std::string& path, const std::string& where, const Json& j,
+                         PreTokenizer& out) {
     if (j.is_null()) return Status::ok();
     const std::string type = typeOf(j);
     if (type == "Sequence") {
         const Json& list = j.value("pretokenizers", Json::array());
         for (size_t k = 0; k < list.size(); ++k)
-            MOE_TRY(parsePreTokenizer(path, where + ".pretokenizers[" + std::to_string(k) + "]", list[k], out));
+            MOE_TRY(parsePreTokenizer(path, where + ".pretokenizers[" + std::to_string(k) + "]",
+                                      list[k], out));
         return Status::ok();
     }
     if (type == "Split") {
@@ -84,20 +99,26 @@ Status parsePreTokenizer(const std::string& path, const std::string& where, cons
         std::shared_ptr<const Regex> re;
         if (pat.contains("Regex") && pat["Regex"].is_string()) {
             auto r = Regex::compile(pat["Regex"].get<std::string>());
-            if (!r.isOk()) return Status(r.status().code(), path + ": " + where + ": " + r.status().message());
+            if (!r.isOk())
+                return Status(r.status().code(), path + ": " + where + ": " + r.status().message());
             re = std::move(r).value();
         } else if (pat.contains("String") && pat["String"].is_string()) {
             MOE_ASSIGN_OR_RETURN(re, Regex::compile(pat["String"].get<std::string>(), true));
         } else {
-            return Status(StatusCode::CorruptFile, path + ": " + where + ".pattern has neither Regex nor String");
+            return Status(StatusCode::CorruptFile,
+                          path + ": " + where + ".pattern has neither Regex nor String");
         }
-        MOE_ASSIGN_OR_RETURN(SplitBehavior b, parseBehavior(path, where, j.value("behavior", std::string("Isolated"))));
+        MOE_ASSIGN_OR_RETURN(
+            SplitBehavior b,
+            parseBehavior(path, where, j.value("behavior", std::string("Isolated"))));
         out.addSplit(std::move(re), b, j.value("invert", false));
         return Status::ok();
     }
-    if (type == "ByteLevel") return out.addByteLevel(j.value("add_prefix_space", false), j.value("use_regex", true));
+    if (type == "ByteLevel")
+        return out.addByteLevel(j.value("add_prefix_space", false), j.value("use_regex", true));
     if (type == "Digits") {
-        MOE_ASSIGN_OR_RETURN(auto re, Regex::compile(j.value("individual_digits", false) ? "\\p{N}" : "\\p{N}+"));
+        MOE_ASSIGN_OR_RETURN(
+            auto re, Regex::compile(j.value("individual_digits", false) ? "\\p{N}" : "\\p{N}+"));
         out.addSplit(std::move(re), SplitBehavior::Isolated, false);
         return Status::ok();
     }
@@ -117,12 +138,16 @@ Status parsePreTokenizer(const std::string& path, const std::string& where, cons
 Result<int32_t> tokenId(const std::string& path, const std::string& where, const Json& j,
                         const std::unordered_map<std::string, int32_t>& ids) {
     std::string name;
-    if (j.is_string()) name = j.get<std::string>();
-    else if (j.is_object() && j.contains("content")) name = j["content"].get<std::string>();
-    else return -1;
+    if (j.is_string())
+        name = j.get<std::string>();
+    else if (j.is_object() && j.contains("content"))
+        name = j["content"].get<std::string>();
+    else
+        return -1;
     auto it = ids.find(name);
     if (it == ids.end())
-        return Status(StatusCode::CorruptFile, path + ": " + where + " '" + name + "' is not in the vocabulary");
+        return Status(StatusCode::CorruptFile,
+                      path + ": " + where + " '" + name + "' is not in the vocabulary");
     return it->second;
 }
 
@@ -136,7 +161,8 @@ Status parsePostProcessor(const std::string& path, const std::string& where, con
     if (type == "Sequence") {
         const Json& list = j.value("processors", Json::array());
         for (size_t k = 0; k < list.size(); ++k)
-            MOE_TRY(parsePostProcessor(path, where + ".processors[" + std::to_string(k) + "]", list[k], prefix, suffix));
+            MOE_TRY(parsePostProcessor(path, where + ".processors[" + std::to_string(k) + "]",
+                                       list[k], prefix, suffix));
         return Status::ok();
     }
     if (type == "TemplateProcessing") {
@@ -148,10 +174,13 @@ Status parsePostProcessor(const std::string& path, const std::string& where, con
                 continue;
             }
             if (!item.contains("SpecialToken"))
-                return Status(StatusCode::CorruptFile, path + ": " + where + ".single has an item that is neither Sequence nor SpecialToken");
+                return Status(StatusCode::CorruptFile,
+                              path + ": " + where +
+                                  ".single has an item that is neither Sequence nor SpecialToken");
             const std::string name = item["SpecialToken"].value("id", std::string());
             if (!specials.contains(name))
-                return Status(StatusCode::CorruptFile, path + ": " + where + ".special_tokens lacks '" + name + "'");
+                return Status(StatusCode::CorruptFile,
+                              path + ": " + where + ".special_tokens lacks '" + name + "'");
             for (const Json& id : specials[name].value("ids", Json::array()))
                 (seenA ? suffix : prefix).push_back(id.get<int32_t>());
         }
@@ -167,8 +196,8 @@ Status parsePostProcessor(const std::string& path, const std::string& where, con
 
 } // namespace
 
-Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::fromTokenizerJson(const std::string& path,
-                                                                      const std::string& configPath) {
+Result<std::unique_ptr<BpeTokenizer>>
+BpeTokenizer::fromTokenizerJson(const std::string& path, const std::string& configPath) {
     MOE_ASSIGN_OR_RETURN(Json root, readJson(path));
     Json config = Json::object();
     if (!configPath.empty()) {
@@ -179,19 +208,26 @@ Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::fromTokenizerJson(const std:
         const Json& model = root.value("model", Json::object());
         const std::string modelType = model.value("type", std::string("BPE"));
         if (modelType != "BPE") return unsupported(path, "model", modelType);
-        if (model.contains("dropout") && model["dropout"].is_number() && model["dropout"].get<double>() > 0)
-            return Status(StatusCode::Unsupported, path + ": model.dropout is set; BPE dropout is for training only");
+        if (model.contains("dropout") && model["dropout"].is_number() &&
+            model["dropout"].get<double>() > 0)
+            return Status(StatusCode::Unsupported,
+                          path + ": model.dropout is set; BPE dropout is for training only");
         for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
-            if (model.contains(key) && model[key].is_string() && !model[key].get<std::string>().empty())
-                return Status(StatusCode::Unsupported, path + ": model." + key + " '" + model[key].get<std::string>() +
-                                                           "' is not supported (byte-level BPE has none)");
+            if (model.contains(key) && model[key].is_string() &&
+                !model[key].get<std::string>().empty())
+                return Status(StatusCode::Unsupported,
+                              path + ": model." + key + " '" + model[key].get<std::string>() +
+                                  "' is not supported (byte-level BPE has none)");
         if (!model.contains("vocab") || !model["vocab"].is_object())
-            return Status(StatusCode::CorruptFile, path + ": model.vocab is missing or not an object");
+            return Status(StatusCode::CorruptFile,
+                          path + ": model.vocab is missing or not an object");
 
         int32_t maxId = -1;
         for (auto it = model["vocab"].begin(); it != model["vocab"].end(); ++it) {
             const int32_t id = it.value().get<int32_t>();
-            if (id < 0) return Status(StatusCode::CorruptFile, path + ": model.vocab['" + it.key() + "'] is negative");
+            if (id < 0)
+                return Status(StatusCode::CorruptFile,
+                              path + ": model.vocab['" + it.key() + "'] is negative");
             tok->m_vocab.emplace(it.key(), id);
             maxId = std::max(maxId, id);
         }
@@ -207,12 +243,15 @@ Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::fromTokenizerJson(const std:
             t.singleWord = a.value("single_word", false);
             t.normalized = a.value("normalized", !t.special);
             if (t.id < 0 || t.content.empty())
-                return Status(StatusCode::CorruptFile, path + ": added_tokens[" + std::to_string(k) + "] lacks an id or content");
+                return Status(StatusCode::CorruptFile, path + ": added_tokens[" +
+                                                           std::to_string(k) +
+                                                           "] lacks an id or content");
             maxId = std::max(maxId, t.id);
             tok->m_added.push_back(std::move(t));
         }
         tok->m_names.assign(size_t(maxId + 1), std::string());
-        for (const auto& [name, id] : tok->m_vocab) tok->m_names[size_t(id)] = name;
+        for (const auto& [name, id] : tok->m_vocab)
+            tok->m_names[size_t(id)] = name;
         std::unordered_map<std::string, int32_t> allIds = tok->m_vocab;
         for (const AddedToken& t : tok->m_added) {
             tok->m_names[size_t(t.id)] = t.content;
@@ -226,19 +265,25 @@ Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::fromTokenizerJson(const std:
                 const std::string s = merges[k].get<std::string>();
                 const size_t sp = s.find(' ');
                 if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos)
-                    return Status(StatusCode::CorruptFile, path + ": model.merges[" + std::to_string(k) + "] '" + s + "' is not \"left right\"");
+                    return Status(StatusCode::CorruptFile, path + ": model.merges[" +
+                                                               std::to_string(k) + "] '" + s +
+                                                               "' is not \"left right\"");
                 a = s.substr(0, sp);
                 b = s.substr(sp + 1);
             } else if (merges[k].is_array() && merges[k].size() == 2) {
                 a = merges[k][0].get<std::string>();
                 b = merges[k][1].get<std::string>();
             } else {
-                return Status(StatusCode::CorruptFile, path + ": model.merges[" + std::to_string(k) + "] is neither a string nor a pair");
+                return Status(StatusCode::CorruptFile, path + ": model.merges[" +
+                                                           std::to_string(k) +
+                                                           "] is neither a string nor a pair");
             }
-            auto ia = tok->m_vocab.find(a), ib = tok->m_vocab.find(b), im = tok->m_vocab.find(a + b);
+            auto ia = tok->m_vocab.find(a), ib = tok->m_vocab.find(b),
+                 im = tok->m_vocab.find(a + b);
             if (ia == tok->m_vocab.end() || ib == tok->m_vocab.end() || im == tok->m_vocab.end())
-                return Status(StatusCode::CorruptFile, path + ": model.merges[" + std::to_string(k) + "] ('" + a + "', '" + b +
-                                                           "') uses or makes a token missing from model.vocab");
+                return Status(StatusCode::CorruptFile,
+                              path + ": model.merges[" + std::to_string(k) + "] ('" + a + "', '" +
+                                  b + "') uses or makes a token missing from model.vocab");
             tok->m_merges.emplace(pairKey(ia->second, ib->second), Merge{int32_t(k), im->second});
         }
         tok->m_ignoreMerges = model.value("ignore_merges", false);
@@ -249,17 +294,24 @@ Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::fromTokenizerJson(const std:
             if (it != allIds.end()) tok->m_unk = it->second;
         }
 
-        MOE_TRY(parseNormalizer(path, "normalizer", root.value("normalizer", Json()), tok->m_normalizer));
-        MOE_TRY(parsePreTokenizer(path, "pre_tokenizer", root.value("pre_tokenizer", Json()), tok->m_pre));
-        MOE_TRY(parsePostProcessor(path, "post_processor", root.value("post_processor", Json()), tok->m_prefix, tok->m_suffix));
+        MOE_TRY(parseNormalizer(path, "normalizer", root.value("normalizer", Json()),
+                                tok->m_normalizer));
+        MOE_TRY(parsePreTokenizer(path, "pre_tokenizer", root.value("pre_tokenizer", Json()),
+                                  tok->m_pre));
+        MOE_TRY(parsePostProcessor(path, "post_processor", root.value("post_processor", Json()),
+                                   tok->m_prefix, tok->m_suffix));
         const Json& decoder = root.value("decoder", Json());
         const std::string decType = typeOf(decoder);
-        tok->m_byteLevelDecode = decType == "ByteLevel" || (decType == "Sequence" && decoder.dump().find("\"ByteLevel\"") != std::string::npos) ||
-                                 (decoder.is_null() && tok->m_pre.hasByteLevel());
+        tok->m_byteLevelDecode =
+            decType == "ByteLevel" ||
+            (decType == "Sequence" && decoder.dump().find("\"ByteLevel\"") != std::string::npos) ||
+            (decoder.is_null() && tok->m_pre.hasByteLevel());
 
         // Special-token ids: tokenizer_config.json names them; the template supplies BOS otherwise.
-        MOE_ASSIGN_OR_RETURN(tok->m_bos, tokenId(configPath, "bos_token", config.value("bos_token", Json()), allIds));
-        MOE_ASSIGN_OR_RETURN(tok->m_eos, tokenId(configPath, "eos_token", config.value("eos_token", Json()), allIds));
+        MOE_ASSIGN_OR_RETURN(tok->m_bos, tokenId(configPath, "bos_token",
+                                                 config.value("bos_token", Json()), allIds));
+        MOE_ASSIGN_OR_RETURN(tok->m_eos, tokenId(configPath, "eos_token",
+                                                 config.value("eos_token", Json()), allIds));
         if (tok->m_bos < 0 && !tok->m_prefix.empty()) tok->m_bos = tok->m_prefix.front();
         if (tok->m_eos < 0 && !tok->m_suffix.empty()) tok->m_eos = tok->m_suffix.back();
         for (const char* name : {"<|endoftext|>", "</s>", "<｜end▁of▁sentence｜>"})
@@ -271,11 +323,13 @@ Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::fromTokenizerJson(const std:
         // post-processor and relies on add_bos_token: true).
         if (config.contains("add_bos_token") && config["add_bos_token"].is_boolean()) {
             tok->m_prefix.clear();
-            if (config["add_bos_token"].get<bool>() && tok->m_bos >= 0) tok->m_prefix.push_back(tok->m_bos);
+            if (config["add_bos_token"].get<bool>() && tok->m_bos >= 0)
+                tok->m_prefix.push_back(tok->m_bos);
         }
         if (config.contains("add_eos_token") && config["add_eos_token"].is_boolean()) {
             tok->m_suffix.clear();
-            if (config["add_eos_token"].get<bool>() && tok->m_eos >= 0) tok->m_suffix.push_back(tok->m_eos);
+            if (config["add_eos_token"].get<bool>() && tok->m_eos >= 0)
+                tok->m_suffix.push_back(tok->m_eos);
         }
         MOE_TRY(tok->finish(path));
         return tok;

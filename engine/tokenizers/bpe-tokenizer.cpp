@@ -15,8 +15,8 @@ namespace moe {
 
 namespace {
 
-constexpr size_t kCacheLimit = 50000;     // entries; the cache is cleared when it grows past this
-constexpr size_t kCachePieceBytes = 256;  // longer pieces are not cached
+constexpr size_t kCacheLimit = 50000;    // entries; the cache is cleared when it grows past this
+constexpr size_t kCachePieceBytes = 256; // longer pieces are not cached
 
 // Rust char::is_whitespace (used by HF for lstrip/rstrip of added tokens).
 bool isWhitespace(uint32_t cp) {
@@ -25,7 +25,9 @@ bool isWhitespace(uint32_t cp) {
            cp == 0x205F || cp == 0x3000;
 }
 
-bool isWordByte(unsigned char c) { return std::isalnum(c) || c == '_' || c >= 0x80; }
+bool isWordByte(unsigned char c) {
+    return std::isalnum(c) || c == '_' || c >= 0x80;
+}
 
 // Makes text valid UTF-8 (invalid bytes become U+FFFD): PCRE2 runs with NO_UTF_CHECK.
 std::string validUtf8(std::string_view text) {
@@ -44,11 +46,13 @@ Status BpeTokenizer::finish(const std::string& source) {
     for (size_t k = 0; k < m_added.size(); ++k) {
         const AddedToken& t = m_added[k];
         if (t.id < 0 || size_t(t.id) >= n)
-            return Status(StatusCode::CorruptFile, source + ": added token '" + t.content + "' has id " +
-                                                       std::to_string(t.id) + ", outside the vocabulary (" +
+            return Status(StatusCode::CorruptFile, source + ": added token '" + t.content +
+                                                       "' has id " + std::to_string(t.id) +
+                                                       ", outside the vocabulary (" +
                                                        std::to_string(n) + ")");
         (t.special ? m_special : m_addedPlain)[size_t(t.id)] = 1;
-        if (!t.content.empty()) m_addedByFirstByte[static_cast<unsigned char>(t.content[0])].push_back(k);
+        if (!t.content.empty())
+            m_addedByFirstByte[static_cast<unsigned char>(t.content[0])].push_back(k);
     }
     for (auto& list : m_addedByFirstByte)
         std::stable_sort(list.begin(), list.end(), [&](size_t a, size_t b) {
@@ -60,7 +64,8 @@ Status BpeTokenizer::finish(const std::string& source) {
         for (int32_t id : *list)
             if (id < 0 || size_t(id) >= n)
                 return Status(StatusCode::CorruptFile, source + ": post-processor token id " +
-                                                           std::to_string(id) + " is outside the vocabulary");
+                                                           std::to_string(id) +
+                                                           " is outside the vocabulary");
     return Status::ok();
 }
 
@@ -72,7 +77,8 @@ void BpeTokenizer::splitAdded(const std::string& text, bool normalizedPass,
         const AddedToken* hit = nullptr;
         for (size_t k : m_addedByFirstByte[static_cast<unsigned char>(text[i])]) {
             const AddedToken& t = m_added[k];
-            if (t.normalized != normalizedPass || text.compare(i, t.content.size(), t.content) != 0) continue;
+            if (t.normalized != normalizedPass || text.compare(i, t.content.size(), t.content) != 0)
+                continue;
             if (t.singleWord) {
                 const size_t e = i + t.content.size();
                 if ((i > 0 && isWordByte(static_cast<unsigned char>(text[i - 1]))) ||
@@ -91,7 +97,8 @@ void BpeTokenizer::splitAdded(const std::string& text, bool normalizedPass,
             // Swallow whitespace code points to the left, within the pending segment.
             while (b > start) {
                 size_t p = b - 1;
-                while (p > start && (static_cast<unsigned char>(text[p]) & 0xC0) == 0x80) --p;
+                while (p > start && (static_cast<unsigned char>(text[p]) & 0xC0) == 0x80)
+                    --p;
                 size_t q = p;
                 if (!isWhitespace(nextCodePoint(text, q))) break;
                 b = p;
@@ -134,7 +141,8 @@ std::vector<int32_t> BpeTokenizer::encode(std::string_view rawText, bool addSpec
                 ids.push_back(partId);
                 continue;
             }
-            for (const std::string& piece : m_pre.run(part)) encodePiece(piece, ids);
+            for (const std::string& piece : m_pre.run(part))
+                encodePiece(piece, ids);
         }
     }
     if (addSpecial) ids.insert(ids.end(), m_suffix.begin(), m_suffix.end());
@@ -196,7 +204,8 @@ void BpeTokenizer::mergePiece(const std::string& piece, std::vector<int32_t>& ou
                 bytes.push_back(bt->second);
             }
             if (bytes.size() == i - b) {
-                for (int32_t id : bytes) push(id);
+                for (int32_t id : bytes)
+                    push(id);
                 continue;
             }
         }
@@ -204,21 +213,26 @@ void BpeTokenizer::mergePiece(const std::string& piece, std::vector<int32_t>& ou
         if (m_fuseUnk && !sym.empty() && sym.back().id == m_unk) continue;
         push(m_unk);
     }
-    for (size_t k = 0; k + 1 < sym.size(); ++k) sym[k].next = int(k + 1);
+    for (size_t k = 0; k + 1 < sym.size(); ++k)
+        sym[k].next = int(k + 1);
 
     struct Candidate {
         int32_t rank;
         int pos;
         int32_t id;
-        bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
+        bool operator>(const Candidate& o) const {
+            return rank != o.rank ? rank > o.rank : pos > o.pos;
+        }
     };
     std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> heap;
     auto consider = [&](int left) {
         if (left < 0 || sym[size_t(left)].next < 0) return;
-        auto it = m_merges.find(pairKey(sym[size_t(left)].id, sym[size_t(sym[size_t(left)].next)].id));
+        auto it =
+            m_merges.find(pairKey(sym[size_t(left)].id, sym[size_t(sym[size_t(left)].next)].id));
         if (it != m_merges.end()) heap.push({it->second.rank, left, it->second.id});
     };
-    for (size_t k = 0; k + 1 < sym.size(); ++k) consider(int(k));
+    for (size_t k = 0; k + 1 < sym.size(); ++k)
+        consider(int(k));
     while (!heap.empty()) {
         const Candidate c = heap.top();
         heap.pop();

@@ -36,8 +36,8 @@ public:
     // tokenizerJson: path of a tokenizer.json; configJson: tokenizer_config.json or empty.
     // Fails with Unsupported naming the component for a model, normalizer, pre-tokenizer or
     // post-processor type this engine does not implement.
-    static Result<std::unique_ptr<BpeTokenizer>> fromTokenizerJson(const std::string& tokenizerJson,
-                                                                   const std::string& configJson = {});
+    static Result<std::unique_ptr<BpeTokenizer>>
+    fromTokenizerJson(const std::string& tokenizerJson, const std::string& configJson = {});
     // tokenizer.ggml.model must be "gpt2"; tokenizer.ggml.pre picks the regex list of §10.3.
     static Result<std::unique_ptr<BpeTokenizer>> fromGguf(const gguf::GgufFile& file);
 
@@ -62,7 +62,9 @@ private:
         int32_t rank;
         int32_t id; // the merged token
     };
-    static uint64_t pairKey(int32_t a, int32_t b) { return (uint64_t(uint32_t(a)) << 32) | uint32_t(b); }
+    static uint64_t pairKey(int32_t a, int32_t b) {
+        return (uint64_t(uint32_t(a)) << 32) | uint32_t(b);
+    }
 
     // BPE of one pre-tokenized piece (already in the model's alphabet), appended to out.
     void encodePiece(const std::string& piece, std::vector<int32_t>& out) const;
@@ -74,13 +76,13 @@ private:
     // Builds lookup structures after the loader filled the fields; checks ids.
     Status finish(const std::string& source);
 
-    std::vector<std::string> m_names;                  // id -> token string (model alphabet)
-    std::unordered_map<std::string, int32_t> m_vocab;  // token string -> id (model vocab)
-    std::unordered_map<uint64_t, Merge> m_merges;      // (left id, right id) -> merge
+    std::vector<std::string> m_names;                 // id -> token string (model alphabet)
+    std::unordered_map<std::string, int32_t> m_vocab; // token string -> id (model vocab)
+    std::unordered_map<uint64_t, Merge> m_merges;     // (left id, right id) -> merge
     std::vector<AddedToken> m_added;
     std::vector<std::vector<size_t>> m_addedByFirstByte; // indices into m_added, longest first
-    std::vector<uint8_t> m_special;                    // per id: special added token
-    std::vector<uint8_t> m_addedPlain;                 // per id: non-special added token
+    std::vector<uint8_t> m_special;                      // per id: special added token
+    std::vector<uint8_t> m_addedPlain;                   // per id: non-special added token
     Normalizer m_normalizer;
     PreTokenizer m_pre;
     bool m_byteLevelDecode = true;

@@ -13,8 +13,8 @@ struct Tables {
         toByte.fill(-1);
         int n = 0;
         for (int b = 0; b < 256; ++b) {
-            const bool printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) ||
-                                   (b >= 0xAE && b <= 0xFF);
+            const bool printable =
+                (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
             codePoint[static_cast<size_t>(b)] = printable ? uint32_t(b) : uint32_t(0x100 + n++);
             appendUtf8(toUnicode[static_cast<size_t>(b)], codePoint[static_cast<size_t>(b)]);
             toByte[codePoint[static_cast<size_t>(b)]] = int16_t(b);
@@ -29,7 +29,9 @@ const Tables& tables() {
 
 } // namespace
 
-const std::array<std::string, 256>& byteToUnicode() { return tables().toUnicode; }
+const std::array<std::string, 256>& byteToUnicode() {
+    return tables().toUnicode;
+}
 
 int unicodeToByte(uint32_t cp) {
     const auto& toByte = tables().toByte;
@@ -40,7 +42,8 @@ std::string byteLevelEncode(std::string_view text) {
     const auto& map = byteToUnicode();
     std::string out;
     out.reserve(text.size() * 2);
-    for (unsigned char c : text) out += map[c];
+    for (unsigned char c : text)
+        out += map[c];
     return out;
 }
 

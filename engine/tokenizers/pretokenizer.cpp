@@ -35,7 +35,9 @@ Result<std::shared_ptr<const Regex>> Regex::compile(std::string_view pattern, bo
     return std::shared_ptr<const Regex>(std::move(re));
 }
 
-Regex::~Regex() { pcre2_code_free(static_cast<pcre2_code*>(m_code)); }
+Regex::~Regex() {
+    pcre2_code_free(static_cast<pcre2_code*>(m_code));
+}
 
 std::vector<std::pair<size_t, size_t>> Regex::findAll(std::string_view text) const {
     std::vector<std::pair<size_t, size_t>> out;
@@ -64,8 +66,8 @@ std::vector<std::pair<size_t, size_t>> Regex::findAll(std::string_view text) con
     return out;
 }
 
-std::vector<std::string> splitByRegex(std::string_view text, const Regex& regex, SplitBehavior behavior,
-                                      bool invert) {
+std::vector<std::string> splitByRegex(std::string_view text, const Regex& regex,
+                                      SplitBehavior behavior, bool invert) {
     // (range, isMatch) covering the whole text, as HF `Pattern::find_matches`.
     struct Part {
         size_t b, e;
@@ -80,12 +82,14 @@ std::vector<std::string> splitByRegex(std::string_view text, const Regex& regex,
     }
     if (prev < text.size()) parts.push_back({prev, text.size(), false});
     if (invert)
-        for (Part& p : parts) p.match = !p.match;
+        for (Part& p : parts)
+            p.match = !p.match;
 
     std::vector<std::pair<size_t, size_t>> ranges;
     switch (behavior) {
     case SplitBehavior::Isolated:
-        for (const Part& p : parts) ranges.emplace_back(p.b, p.e);
+        for (const Part& p : parts)
+            ranges.emplace_back(p.b, p.e);
         break;
     case SplitBehavior::Removed:
         for (const Part& p : parts)
@@ -134,7 +138,8 @@ std::vector<std::string> splitByRegex(std::string_view text, const Regex& regex,
     return out;
 }
 
-void PreTokenizer::addSplit(std::shared_ptr<const Regex> regex, SplitBehavior behavior, bool invert) {
+void PreTokenizer::addSplit(std::shared_ptr<const Regex> regex, SplitBehavior behavior,
+                            bool invert) {
     Step s;
     s.kind = Step::Kind::Split;
     s.regex = std::move(regex);
@@ -174,7 +179,8 @@ std::vector<std::string> PreTokenizer::run(std::string_view text) const {
             // split, then the byte -> unicode mapping of every sub-piece.
             if (step.addPrefixSpace && (piece.empty() || piece[0] != ' ')) piece.insert(0, 1, ' ');
             if (step.regex) {
-                for (std::string& p : splitByRegex(piece, *step.regex, SplitBehavior::Isolated, false))
+                for (std::string& p :
+                     splitByRegex(piece, *step.regex, SplitBehavior::Isolated, false))
                     next.push_back(byteLevelEncode(p));
             } else if (!piece.empty()) {
                 next.push_back(byteLevelEncode(piece));

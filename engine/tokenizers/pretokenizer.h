@@ -23,7 +23,8 @@ enum class SplitBehavior { Removed, Isolated, MergedWithPrevious, MergedWithNext
 class Regex {
 public:
     // literal: the pattern is a plain string (tokenizer.json {"String": ...}), not a regex.
-    static Result<std::shared_ptr<const Regex>> compile(std::string_view pattern, bool literal = false);
+    static Result<std::shared_ptr<const Regex>> compile(std::string_view pattern,
+                                                        bool literal = false);
     ~Regex();
     Regex(const Regex&) = delete;
     Regex& operator=(const Regex&) = delete;
@@ -40,8 +41,8 @@ private:
 
 // Splits text at the matches of regex the way HF `NormalizedString::split` does; empty pieces
 // are dropped. invert swaps which ranges count as delimiters.
-std::vector<std::string> splitByRegex(std::string_view text, const Regex& regex, SplitBehavior behavior,
-                                      bool invert);
+std::vector<std::string> splitByRegex(std::string_view text, const Regex& regex,
+                                      SplitBehavior behavior, bool invert);
 
 class PreTokenizer {
 public:

