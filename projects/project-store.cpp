@@ -4,61 +4,28 @@
 // states, JSON fields, referenced ids) so callers get a message naming the field rather than
 // sqlite's bare "constraint failed"; the schema's CHECK and FOREIGN KEY clauses stay as backstop.
 //
-// Run state machine (runs.status):
-//
-//     queued --> running --+--> completed
-//        |                 +--> failed
-//        |                 +--> cancelled
-//        |                 +--> interrupted   (the process running it went away)
-//        +---------------------> cancelled
-//
-// beginRun() inserts "running" directly; "queued" is for a scheduler that records runs before it
-// starts them. finishRun() moves queued/running to a final state; final states never change.
+// This file holds the v0 facade calls (models, chats, the plain run list); opening and creating
+// are in project-open.cpp, backup/export/import in project-archive.cpp, and the other entities in
+// repos/. beginRun()/finishRun() delegate to TrainingRunRepo, whose head draws the run states.
 #include "moe-projects/project-store.h"
 
-#include "migrations.h"
-#include "sqlite-db.h"
+#include "repos/repo-util.h"
+#include "store-impl.h"
 
-#include "moe/version.h"
-
-#include <nlohmann/json.hpp>
-
-#include <filesystem>
 #include <utility>
 
 namespace moe::projects {
 
-namespace fs = std::filesystem;
-
 namespace {
-
-constexpr const char* kArtifactFolders[] = {"adapters", "checkpoints", "reports", "exports"};
 
 constexpr const char* kModelColumns =
     "id, path, name, content_hash, format, architecture, family, file_bytes, parameter_count, "
-    "added_at";
+    "added_at, active_parameter_count, quant_types";
 constexpr const char* kMessageColumns =
     "id, session_id, role, content, sampling_json, seed, prompt_tokens, generated_tokens, "
-    "ttft_ms, tokens_per_second, stop_reason, device, created_at";
+    "ttft_ms, tokens_per_second, stop_reason, device, created_at, routing_json";
 constexpr const char* kRunColumns =
     "id, kind, status, model_id, config_json, result_json, started_at, finished_at";
-
-std::string normalizedDir(const std::string& dir) {
-    std::error_code ec;
-    fs::path path = fs::absolute(dir, ec);
-    if (ec) path = dir;
-    path = path.lexically_normal();
-    std::string text = path.string();
-    while (text.size() > 1 && text.back() == '/')
-        text.pop_back();
-    return text;
-}
-
-Status checkJson(const std::string& text, const char* field) {
-    if (text.empty() || nlohmann::json::accept(text)) return Status::ok();
-    return errorStatus(StatusCode::InvalidArgument,
-                       std::string(field) + " is not valid JSON: " + text.substr(0, 80));
-}
 
 ModelRecord readModel(const Statement& s) {
     return {.id = s.columnInt64(0),
@@ -70,7 +37,9 @@ ModelRecord readModel(const Statement& s) {
             .family = s.columnText(6),
             .fileBytes = s.columnInt64(7),
             .parameterCount = s.columnInt64(8),
-            .addedAt = s.columnText(9)};
+            .addedAt = s.columnText(9),
+            .activeParameterCount = s.columnInt64(10),
+            .quantTypes = s.columnText(11)};
 }
 
 MessageRecord readMessage(const Statement& s) {
@@ -86,7 +55,8 @@ MessageRecord readMessage(const Statement& s) {
             .tokensPerSecond = s.columnDouble(9),
             .stopReason = s.columnText(10),
             .device = s.columnText(11),
-            .createdAt = s.columnText(12)};
+            .createdAt = s.columnText(12),
+            .routingJson = s.columnText(13)};
 }
 
 RunRecord readRun(const Statement& s) {
@@ -104,125 +74,8 @@ RunRecord readRun(const Statement& s) {
 
 } // namespace
 
-struct ProjectStore::Impl {
-    std::string dir;
-    std::unique_ptr<Database> db;
-    std::string name;
-    int schemaVersion = 0;
-
-    Status notFound(const std::string& what, int64_t id) const {
-        return errorStatus(StatusCode::NotFound,
-                           db->path() + ": no " + what + " with id " + std::to_string(id));
-    }
-
-    // Whether a row with this id exists in table (a fixed name from this file, never user text).
-    Result<bool> rowExists(const char* table, int64_t id) {
-        MOE_ASSIGN_OR_RETURN(Statement s,
-                             db->prepare(std::string("SELECT 1 FROM ") + table + " WHERE id = ?",
-                                         std::string("look up ") + table));
-        MOE_TRY(s.bind(1, id));
-        return s.step();
-    }
-
-    Status requireRow(const char* table, const char* what, int64_t id) {
-        MOE_ASSIGN_OR_RETURN(const bool found, rowExists(table, id));
-        return found ? Status::ok() : notFound(what, id);
-    }
-
-    Status loadName() {
-        MOE_ASSIGN_OR_RETURN(
-            Statement s,
-            db->prepare("SELECT value FROM project WHERE key = 'name'", "read project name"));
-        MOE_ASSIGN_OR_RETURN(const bool row, s.step());
-        name = row ? s.columnText(0) : std::string();
-        return Status::ok();
-    }
-};
-
 ProjectStore::ProjectStore(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 ProjectStore::~ProjectStore() = default;
-
-bool ProjectStore::exists(const std::string& dir) {
-    std::error_code ec;
-    return fs::is_regular_file(fs::path(dir) / kDatabaseFile, ec);
-}
-
-int ProjectStore::latestSchemaVersion() {
-    return latestMigrationVersion();
-}
-
-Result<std::unique_ptr<ProjectStore>> ProjectStore::create(const std::string& dir,
-                                                           const std::string& name) {
-    if (dir.empty()) return errorStatus(StatusCode::InvalidArgument, "project folder is empty");
-    auto impl = std::make_unique<Impl>();
-    impl->dir = normalizedDir(dir);
-    if (exists(impl->dir)) {
-        return errorStatus(StatusCode::InvalidArgument,
-                           impl->dir + ": already holds a MoE Studio project (" + kDatabaseFile +
-                               "); open it instead");
-    }
-    std::error_code ec;
-    fs::create_directories(impl->dir, ec);
-    if (ec) {
-        return errorStatus(StatusCode::IoError,
-                           impl->dir + ": cannot create project folder: " + ec.message());
-    }
-    for (const char* sub : kArtifactFolders) {
-        fs::create_directories(fs::path(impl->dir) / sub, ec);
-        if (ec) {
-            return errorStatus(StatusCode::IoError,
-                               impl->dir + ": cannot create folder " + sub + ": " + ec.message());
-        }
-    }
-    impl->name = name.empty() ? fs::path(impl->dir).filename().string() : name;
-
-    const std::string dbPath = (fs::path(impl->dir) / kDatabaseFile).string();
-    MOE_ASSIGN_OR_RETURN(impl->db, Database::open(dbPath, Database::OpenMode::CreateIfMissing));
-    MOE_TRY(impl->db->configure());
-    Database& db = *impl->db;
-    const std::string projectName = impl->name;
-    // The meta rows go in with the schema: a project is either fully made or still empty.
-    auto writeMeta = [&db, &projectName]() -> Status {
-        MOE_ASSIGN_OR_RETURN(
-            Statement s,
-            db.prepare("INSERT INTO project (key, value) VALUES (?, ?)", "write project meta"));
-        const std::pair<const char*, std::string> rows[] = {
-            {"name", projectName},
-            {"created_at", utcTimestampNow()},
-            {"app_version", versionString()},
-        };
-        for (const auto& [key, value] : rows) {
-            MOE_TRY(s.bind(1, key));
-            MOE_TRY(s.bind(2, value));
-            MOE_TRY(s.run());
-            MOE_TRY(s.reset());
-        }
-        return Status::ok();
-    };
-    MOE_ASSIGN_OR_RETURN(impl->schemaVersion, migrate(db, writeMeta));
-    return std::unique_ptr<ProjectStore>(new ProjectStore(std::move(impl)));
-}
-
-Result<std::unique_ptr<ProjectStore>> ProjectStore::open(const std::string& dir) {
-    auto impl = std::make_unique<Impl>();
-    impl->dir = normalizedDir(dir);
-    std::error_code ec;
-    if (!fs::is_directory(impl->dir, ec)) {
-        return errorStatus(StatusCode::NotFound, impl->dir + ": no such project folder");
-    }
-    if (!exists(impl->dir)) {
-        return errorStatus(StatusCode::NotFound, impl->dir + ": not a MoE Studio project (no " +
-                                                     kDatabaseFile + " in this folder)");
-    }
-    const std::string dbPath = (fs::path(impl->dir) / kDatabaseFile).string();
-    MOE_ASSIGN_OR_RETURN(impl->db, Database::open(dbPath, Database::OpenMode::ExistingOnly));
-    // Refuse a newer schema before anything (journal mode included) writes to the file.
-    MOE_TRY(checkSchemaVersion(*impl->db).status());
-    MOE_TRY(impl->db->configure());
-    MOE_ASSIGN_OR_RETURN(impl->schemaVersion, migrate(*impl->db));
-    MOE_TRY(impl->loadName());
-    return std::unique_ptr<ProjectStore>(new ProjectStore(std::move(impl)));
-}
 
 const std::string& ProjectStore::dir() const {
     return m_impl->dir;
@@ -232,6 +85,37 @@ std::string ProjectStore::name() const {
 }
 int ProjectStore::schemaVersion() const {
     return m_impl->schemaVersion;
+}
+bool ProjectStore::readOnly() const {
+    return m_impl->readOnly;
+}
+const std::string& ProjectStore::migrationBackup() const {
+    return m_impl->migrationBackup;
+}
+int ProjectStore::recoveredRuns() const {
+    return m_impl->recoveredRuns;
+}
+
+ModelVersionRepo& ProjectStore::modelVersions() {
+    return *m_impl->modelVersions;
+}
+DatasetRepo& ProjectStore::datasets() {
+    return *m_impl->datasets;
+}
+ComparisonRepo& ProjectStore::comparisons() {
+    return *m_impl->comparisons;
+}
+TrainingRunRepo& ProjectStore::trainingRuns() {
+    return *m_impl->trainingRuns;
+}
+BenchRepo& ProjectStore::bench() {
+    return *m_impl->bench;
+}
+EvalRepo& ProjectStore::evals() {
+    return *m_impl->evals;
+}
+ReportRepo& ProjectStore::reports() {
+    return *m_impl->reports;
 }
 
 // ---- models -------------------------------------------------------------------------------
@@ -247,7 +131,8 @@ Result<int64_t> ProjectStore::addModel(const ModelRecord& model) {
     MOE_ASSIGN_OR_RETURN(
         Statement insert,
         db.prepare("INSERT INTO models (path, name, content_hash, format, architecture, family, "
-                   "file_bytes, parameter_count, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                   "file_bytes, parameter_count, added_at, active_parameter_count, quant_types) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                    "ON CONFLICT (path, content_hash) DO NOTHING",
                    "add model"));
     MOE_TRY(insert.bind(1, model.path));
@@ -258,10 +143,25 @@ Result<int64_t> ProjectStore::addModel(const ModelRecord& model) {
     MOE_TRY(insert.bind(6, model.family));
     MOE_TRY(insert.bind(7, model.fileBytes));
     MOE_TRY(insert.bind(8, model.parameterCount));
-    MOE_TRY(insert.bind(9, utcTimestampNow()));
+    const std::string now = utcTimestampNow();
+    MOE_TRY(insert.bind(9, now));
+    MOE_TRY(insert.bind(10, model.activeParameterCount));
+    MOE_TRY(insert.bind(11, model.quantTypes));
     MOE_TRY(insert.run());
     int64_t id = db.lastInsertRowId();
-    if (db.changes() == 0) {
+    if (db.changes() == 1) {
+        // Every model is the base of its own version lineage.
+        MOE_ASSIGN_OR_RETURN(Statement base,
+                             db.prepare("INSERT INTO model_versions (model_id, kind, name, path, "
+                                        "content_hash, created_at) VALUES (?, 'base', ?, ?, ?, ?)",
+                                        "add base version"));
+        MOE_TRY(base.bind(1, id));
+        MOE_TRY(base.bind(2, model.name));
+        MOE_TRY(base.bind(3, model.path));
+        MOE_TRY(base.bind(4, model.contentHash));
+        MOE_TRY(base.bind(5, now));
+        MOE_TRY(base.run());
+    } else {
         MOE_ASSIGN_OR_RETURN(Statement find,
                              db.prepare("SELECT id FROM models WHERE path = ? AND content_hash = ?",
                                         "find existing model"));
@@ -307,7 +207,7 @@ Result<int64_t> ProjectStore::createChatSession(int64_t modelId, const std::stri
                                                 const std::string& systemPrompt) {
     Database& db = *m_impl->db;
     MOE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(db, "create chat session"));
-    MOE_TRY(m_impl->requireRow("models", "model", modelId));
+    MOE_TRY(requireRow(*m_impl->db, "models", "model", modelId));
     MOE_ASSIGN_OR_RETURN(Statement s,
                          db.prepare("INSERT INTO chat_sessions (model_id, title, system_prompt, "
                                     "created_at) VALUES (?, ?, ?, ?)",
@@ -348,15 +248,16 @@ Result<int64_t> ProjectStore::addMessage(const MessageRecord& message) {
                            "message role '" + message.role +
                                "' is not one of system, user, assistant");
     }
-    MOE_TRY(checkJson(message.samplingJson, "message sampling_json"));
+    MOE_TRY(checkJsonField(message.samplingJson, "message sampling_json"));
+    MOE_TRY(checkJsonField(message.routingJson, "message routing_json"));
     Database& db = *m_impl->db;
     MOE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(db, "add message"));
-    MOE_TRY(m_impl->requireRow("chat_sessions", "chat session", message.sessionId));
+    MOE_TRY(requireRow(*m_impl->db, "chat_sessions", "chat session", message.sessionId));
     MOE_ASSIGN_OR_RETURN(
         Statement s,
         db.prepare("INSERT INTO messages (session_id, role, content, sampling_json, seed, "
                    "prompt_tokens, generated_tokens, ttft_ms, tokens_per_second, stop_reason, "
-                   "device, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   "device, created_at, routing_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    "add message"));
     MOE_TRY(s.bind(1, message.sessionId));
     MOE_TRY(s.bind(2, message.role));
@@ -370,6 +271,7 @@ Result<int64_t> ProjectStore::addMessage(const MessageRecord& message) {
     MOE_TRY(s.bind(10, message.stopReason));
     MOE_TRY(s.bind(11, message.device));
     MOE_TRY(s.bind(12, utcTimestampNow()));
+    MOE_TRY(s.bind(13, message.routingJson));
     MOE_TRY(s.run());
     const int64_t id = db.lastInsertRowId();
     MOE_TRY(tx.commit());
@@ -404,62 +306,12 @@ Result<int64_t> ProjectStore::messageCount(int64_t sessionId) {
 
 Result<int64_t> ProjectStore::beginRun(const std::string& kind, const std::string& configJson,
                                        std::optional<int64_t> modelId) {
-    if (kind.empty()) return errorStatus(StatusCode::InvalidArgument, "run kind is empty");
-    MOE_TRY(checkJson(configJson, "run config_json"));
-    Database& db = *m_impl->db;
-    MOE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(db, "begin run"));
-    if (modelId) MOE_TRY(m_impl->requireRow("models", "model", *modelId));
-    MOE_ASSIGN_OR_RETURN(Statement s,
-                         db.prepare("INSERT INTO runs (kind, status, model_id, config_json, "
-                                    "started_at) VALUES (?, 'running', ?, ?, ?)",
-                                    "begin run"));
-    MOE_TRY(s.bind(1, kind));
-    if (modelId) {
-        MOE_TRY(s.bind(2, *modelId));
-    } else {
-        MOE_TRY(s.bindNull(2));
-    }
-    MOE_TRY(s.bind(3, configJson));
-    MOE_TRY(s.bind(4, utcTimestampNow()));
-    MOE_TRY(s.run());
-    const int64_t id = db.lastInsertRowId();
-    MOE_TRY(tx.commit());
-    return id;
+    return m_impl->trainingRuns->begin(kind, configJson, modelId);
 }
 
 Status ProjectStore::finishRun(int64_t runId, const std::string& status,
                                const std::string& resultJson) {
-    if (status != "completed" && status != "failed" && status != "cancelled" &&
-        status != "interrupted") {
-        return errorStatus(StatusCode::InvalidArgument,
-                           "run status '" + status +
-                               "' is not a final state (completed, failed, cancelled, "
-                               "interrupted)");
-    }
-    MOE_TRY(checkJson(resultJson, "run result_json"));
-    Database& db = *m_impl->db;
-    MOE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(db, "finish run"));
-    MOE_ASSIGN_OR_RETURN(Statement find,
-                         db.prepare("SELECT status FROM runs WHERE id = ?", "read run status"));
-    MOE_TRY(find.bind(1, runId));
-    MOE_ASSIGN_OR_RETURN(const bool row, find.step());
-    if (!row) return m_impl->notFound("run", runId);
-    const std::string current = find.columnText(0);
-    if (current != "queued" && current != "running") {
-        return errorStatus(StatusCode::InvalidArgument,
-                           db.path() + ": run " + std::to_string(runId) + " already finished as '" +
-                               current + "'; cannot mark it '" + status + "'");
-    }
-    MOE_ASSIGN_OR_RETURN(Statement s,
-                         db.prepare("UPDATE runs SET status = ?, result_json = ?, finished_at = ? "
-                                    "WHERE id = ?",
-                                    "finish run"));
-    MOE_TRY(s.bind(1, status));
-    MOE_TRY(s.bind(2, resultJson));
-    MOE_TRY(s.bind(3, utcTimestampNow()));
-    MOE_TRY(s.bind(4, runId));
-    MOE_TRY(s.run());
-    return tx.commit();
+    return m_impl->trainingRuns->finish(runId, status, resultJson);
 }
 
 Result<std::vector<RunRecord>> ProjectStore::runs() {

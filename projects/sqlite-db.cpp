@@ -54,6 +54,13 @@ Status sqliteStatus(const Database& db, int rc, std::string_view op, const char*
     std::string text = db.path() + ": " + std::string(op) + ": " + message + " (sqlite " +
                        std::to_string(rc) + " " + sqlite3_errstr(rc) + ", " + baseName(srcFile) +
                        ":" + std::to_string(srcLine) + ")";
+    if ((rc & 0xff) == SQLITE_FULL) {
+        text += ": the disk holding " + db.path() +
+                " is full; nothing of this write was kept. Free some space and try again";
+    } else if ((rc & 0xff) == SQLITE_READONLY) {
+        text += ": " + db.path() +
+                " is read-only (read-only folder or file, or a store opened read-only)";
+    }
     return errorStatus(codeForSqlite(rc), std::move(text));
 }
 
@@ -156,10 +163,11 @@ Database::~Database() {
 
 Result<std::unique_ptr<Database>> Database::open(const std::string& path, OpenMode mode) {
     std::error_code ec;
-    if (mode == OpenMode::ExistingOnly && !std::filesystem::is_regular_file(path, ec)) {
+    if (mode != OpenMode::CreateIfMissing && !std::filesystem::is_regular_file(path, ec)) {
         return errorStatus(StatusCode::NotFound, path + ": no such database file");
     }
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    int flags = (mode == OpenMode::ReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+                SQLITE_OPEN_NOMUTEX;
     if (mode == OpenMode::CreateIfMissing) flags |= SQLITE_OPEN_CREATE;
     sqlite3* handle = nullptr;
     const int rc = sqlite3_open_v2(path.c_str(), &handle, flags, nullptr);
@@ -206,6 +214,12 @@ Result<int64_t> Database::queryInt(std::string_view sql, std::string_view op) {
         return errorStatus(StatusCode::Internal, m_path + ": " + std::string(op) + ": no row");
     }
     return stmt.columnInt64(0);
+}
+
+Status Database::vacuumInto(const std::string& target, std::string_view op) {
+    MOE_ASSIGN_OR_RETURN(Statement s, prepare("VACUUM INTO ?", std::string(op)));
+    MOE_TRY(s.bind(1, target));
+    return s.run();
 }
 
 int64_t Database::lastInsertRowId() const {

@@ -23,7 +23,8 @@ class Database;
 // Builds the Status for a failed sqlite3 call: "<file>: <op>: <sqlite message> (sqlite <code>
 // <name>, <src>:<line>)". Code mapping: SQLITE_CORRUPT/NOTADB -> CorruptFile, CANTOPEN/IOERR/
 // FULL/READONLY/BUSY/LOCKED -> IoError, CONSTRAINT/MISMATCH/RANGE -> InvalidArgument, NOMEM ->
-// OutOfMemory, everything else -> Internal.
+// OutOfMemory, everything else -> Internal. SQLITE_FULL and SQLITE_READONLY add a plain sentence
+// ("the disk holding <file> is full", "<file> is read-only") so the user knows what to fix.
 Status sqliteStatus(const Database& db, int rc, std::string_view op, const char* srcFile,
                     int srcLine);
 
@@ -52,6 +53,7 @@ public:
     Status bind(int index, const char* value) { return bind(index, std::string_view(value)); }
     Status bindNull(int index);
 
+    bool isPrepared() const { return m_stmt != nullptr; }
     Result<bool> step();
     // Steps once and expects SQLITE_DONE (an INSERT/UPDATE/DELETE).
     Status run();
@@ -73,10 +75,10 @@ private:
 
 class Database {
 public:
-    enum class OpenMode { ExistingOnly, CreateIfMissing };
+    enum class OpenMode { ExistingOnly, CreateIfMissing, ReadOnly };
 
-    // Opens path read-write. ExistingOnly fails with NotFound (naming the path) when the file
-    // is missing. Sets busy_timeout=5000 so a writer waits for another's lock instead of failing.
+    // Opens path read-write (ReadOnly: read-only, and the file must exist). ExistingOnly and
+    // ReadOnly fail with NotFound (naming the path) when the file is missing. Sets busy_timeout=5000 so a writer waits for another's lock instead of failing.
     // Does not write to the file: journal mode and other settings come from configure().
     static Result<std::unique_ptr<Database>> open(const std::string& path, OpenMode mode);
     ~Database();
@@ -92,6 +94,10 @@ public:
     Result<Statement> prepare(std::string_view sql, std::string op);
     // The first column of the first row of sql, as an integer (PRAGMA user_version, COUNT(*)).
     Result<int64_t> queryInt(std::string_view sql, std::string_view op);
+
+    // VACUUM INTO target: a compact, consistent copy of the database (readers and this
+    // connection's own uncommitted state excluded). target must not exist.
+    Status vacuumInto(const std::string& target, std::string_view op);
 
     int64_t lastInsertRowId() const;
     int changes() const;

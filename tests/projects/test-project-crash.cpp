@@ -179,7 +179,7 @@ void TestProjectCrash::killedWriterLeavesConsistentDb() {
         auto runs = (*store)->runs();
         QVERIFY2(runs.isOk(), runs.status().toString().c_str());
         for (const RunRecord& run : *runs)
-            QVERIFY(run.status == "running" || run.status == "completed");
+            QVERIFY(run.status == "interrupted" || run.status == "completed");
     }
     QCOMPARE(allReported.size(), totalReported); // ids never reused after a crash
     qInfo("%d trials, %zu committed messages reported by killed writers", kTrials, totalReported);
