@@ -19,6 +19,7 @@
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
 
+#include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -440,6 +441,23 @@ private slots:
         QVERIFY(!tok.isOk());
         const QString msg = QString::fromStdString(tok.status().message());
         QVERIFY2(msg.contains(expected) && msg.contains("bad.gguf"), qPrintable(msg));
+    }
+
+    // moe::loadTokenizer routes *.model files, folders holding only tokenizer.model, and GGUF
+    // "llama"/"t5" vocabularies here.
+    void factoryRoutesSentencePiece_data() { modelRows(); }
+    void factoryRoutesSentencePiece() {
+        Trained& t = model();
+        QTemporaryDir folder;
+        QVERIFY(QFile::copy(QString::fromStdString(t.modelPath), folder.filePath("tokenizer.model")));
+        const std::string text = "Hello world, \xE6\x97\xA5\xE6\x9C\xAC <|im_start|>user";
+        const std::string want = show(referenceIds(t.sp, text, false, false));
+        for (const std::string& path : {t.modelPath, folder.path().toStdString(), t.ggufPath}) {
+            auto tok = loadTokenizer(path);
+            QVERIFY2(tok.isOk(), tok.status().toString().c_str());
+            QVERIFY(dynamic_cast<const SpmTokenizer*>(tok->get()) != nullptr);
+            QCOMPARE(show((*tok)->encode(text, false)), want);
+        }
     }
 
     void missingModelFile() {
