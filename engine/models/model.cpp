@@ -5,7 +5,7 @@
 
 #include "formats/hf/hf-config.h"
 
-#include "tokenizers/byte-tokenizer.h"
+#include "tokenizers/tokenizer-factory.h"
 #include "tokenizers/chat-format.h"
 #include "moe/chat-template.h"
 
@@ -61,12 +61,7 @@ Result<std::unique_ptr<ModelImpl>> ModelImpl::load(const std::string& path) {
                           " is not supported by this build (v0 runs Mixtral-style 'llama' MoE files)");
     }
 
-    const std::string tokModel = f.getString("tokenizer.ggml.model", "");
-    if (tokModel != ByteTokenizer::kModelName)
-        return Status(StatusCode::Unsupported,
-                      path + ": tokenizer.ggml.model '" + tokModel +
-                          "' is not supported by this build (v0 reads 'moe-bytes' vocabularies)");
-    MOE_ASSIGN_OR_RETURN(impl->tokenizer, ByteTokenizer::fromGguf(f));
+    MOE_ASSIGN_OR_RETURN(impl->tokenizer, loadGgufTokenizer(f));
     spec.nVocab = impl->tokenizer->vocabSize();
     if (auto v = f.getInt(spec.architecture + ".vocab_size", spec.nVocab); v != spec.nVocab)
         return Status(StatusCode::CorruptFile,
@@ -117,10 +112,10 @@ Result<std::unique_ptr<ModelImpl>> ModelImpl::loadHfFolder(const std::string& di
                               {"family", spec.family}, {"sharded", src->folder().sharded() ? "true" : "false"}};
     for (const auto& [k, v] : configPairs) info.metadata.emplace_back(k, v);
     // The folder's tokenizer is optional: a model without one still evaluates token ids.
-    if (fs::exists(dir + "/tokenizer.json", ec)) {
+    if (fs::exists(dir + "/tokenizer.json", ec) || fs::exists(dir + "/tokenizer.model", ec)) {
         MOE_ASSIGN_OR_RETURN(impl->tokenizer, loadTokenizer(dir));
         if (impl->tokenizer->vocabSize() > spec.nVocab)
-            return Status(StatusCode::CorruptFile, dir + "/tokenizer.json: " + std::to_string(impl->tokenizer->vocabSize()) +
+            return Status(StatusCode::CorruptFile, dir + " (tokenizer): " + std::to_string(impl->tokenizer->vocabSize()) +
                                                        " tokens, more than config.json vocab_size " +
                                                        std::to_string(spec.nVocab));
     }
