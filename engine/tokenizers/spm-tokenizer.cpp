@@ -45,7 +45,8 @@ public:
         tag(field, kFixed32);
         uint32_t bits;
         std::memcpy(&bits, &v, 4);
-        for (int k = 0; k < 4; ++k) m_out.push_back(char((bits >> (8 * k)) & 0xFF));
+        for (int k = 0; k < 4; ++k)
+            m_out.push_back(char((bits >> (8 * k)) & 0xFF));
     }
     const std::string& bytes() const { return m_out; }
 
@@ -161,8 +162,8 @@ SpmTokenizer::~SpmTokenizer() = default;
 Status SpmTokenizer::load(const std::string& serialized, const std::string& origin) {
     const auto st = m_sp->LoadFromSerializedProto(serialized);
     if (!st.ok())
-        return Status(StatusCode::CorruptFile, origin + ": sentencepiece rejects the model: " +
-                                                   std::string(st.message()));
+        return Status(StatusCode::CorruptFile,
+                      origin + ": sentencepiece rejects the model: " + std::string(st.message()));
     std::vector<int32_t> types;
     if (!readPieceTypes(serialized, types) || int64_t(types.size()) != m_sp->GetPieceSize())
         return Status(StatusCode::CorruptFile,
@@ -191,8 +192,9 @@ Status SpmTokenizer::load(const std::string& serialized, const std::string& orig
         case TokenType::Byte: {
             const int b = parseByteToken(name);
             if (b < 0)
-                return Status(StatusCode::CorruptFile, origin + ": byte piece " + std::to_string(id) +
-                                                           " is named '" + name + "', expected <0xHH>");
+                return Status(StatusCode::CorruptFile, origin + ": byte piece " +
+                                                           std::to_string(id) + " is named '" +
+                                                           name + "', expected <0xHH>");
             m_bytes[id] = std::string(1, char(b));
             break;
         }
@@ -212,7 +214,8 @@ Result<std::unique_ptr<SpmTokenizer>> SpmTokenizer::fromModelFile(const std::str
     std::string bytes;
     char buf[1 << 16];
     size_t got;
-    while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.append(buf, got);
+    while ((got = std::fread(buf, 1, sizeof buf, f)) > 0)
+        bytes.append(buf, got);
     const bool readError = std::ferror(f) != 0;
     std::fclose(f);
     if (readError) return Status(StatusCode::IoError, path + ": read error");
@@ -235,18 +238,21 @@ Result<std::unique_ptr<SpmTokenizer>> SpmTokenizer::fromGguf(const gguf::GgufFil
     if (!tokens || tokens->type != gguf::ValueType::Array ||
         tokens->elemType != gguf::ValueType::String || tokens->items.empty())
         return Status(StatusCode::CorruptFile,
-                      path + ": tokenizer.ggml.tokens is missing, empty or not an array of strings");
+                      path +
+                          ": tokenizer.ggml.tokens is missing, empty or not an array of strings");
     const size_t n = tokens->items.size();
     auto sameLengthArray = [&](const char* key) -> Result<const gguf::MetaValue*> {
         const gguf::MetaValue* v = file.find(key);
         if (!v) return static_cast<const gguf::MetaValue*>(nullptr);
         if (v->type != gguf::ValueType::Array || v->items.size() != n)
             return Status(StatusCode::CorruptFile, path + ": " + key + " is not an array of " +
-                                                       std::to_string(n) + " values (one per token)");
+                                                       std::to_string(n) +
+                                                       " values (one per token)");
         return v;
     };
     MOE_ASSIGN_OR_RETURN(const gguf::MetaValue* scores, sameLengthArray("tokenizer.ggml.scores"));
-    MOE_ASSIGN_OR_RETURN(const gguf::MetaValue* typeArr, sameLengthArray("tokenizer.ggml.token_type"));
+    MOE_ASSIGN_OR_RETURN(const gguf::MetaValue* typeArr,
+                         sameLengthArray("tokenizer.ggml.token_type"));
 
     std::vector<float> score(n, 0.0f);
     std::vector<int32_t> type(n, int32_t(TokenType::Normal));
@@ -255,15 +261,16 @@ Result<std::unique_ptr<SpmTokenizer>> SpmTokenizer::fromGguf(const gguf::GgufFil
             auto s = scores->items[id].asNumber();
             if (!s)
                 return Status(StatusCode::CorruptFile, path + ": tokenizer.ggml.scores[" +
-                                                           std::to_string(id) + "] is not a number");
+                                                           std::to_string(id) +
+                                                           "] is not a number");
             score[id] = float(*s);
         }
         if (typeArr) {
             auto t = typeArr->items[id].asInt();
             if (!t || *t < int64_t(TokenType::Normal) || *t > int64_t(TokenType::Byte))
                 return Status(StatusCode::CorruptFile,
-                              path + ": tokenizer.ggml.token_type[" + std::to_string(id) +
-                                  "] is " + typeArr->items[id].display() + ", expected 1..6");
+                              path + ": tokenizer.ggml.token_type[" + std::to_string(id) + "] is " +
+                                  typeArr->items[id].display() + ", expected 1..6");
             type[id] = int32_t(*t);
         }
         if (tokens->items[id].s.empty())
@@ -273,7 +280,8 @@ Result<std::unique_ptr<SpmTokenizer>> SpmTokenizer::fromGguf(const gguf::GgufFil
 
     // Special ids: llama.cpp's defaults per vocabulary type, then the file's keys. A u32 of
     // 0xFFFFFFFF (or any negative value) means "none".
-    int32_t unk = unigram ? 2 : 0, bos = unigram ? -1 : 1, eos = unigram ? 1 : 2, pad = unigram ? 0 : -1;
+    int32_t unk = unigram ? 2 : 0, bos = unigram ? -1 : 1, eos = unigram ? 1 : 2,
+            pad = unigram ? 0 : -1;
     int32_t eot = -1;
     auto idKey = [&](const char* key, int32_t& out) -> Status {
         if (!file.find(key)) return Status::ok();
@@ -285,7 +293,8 @@ Result<std::unique_ptr<SpmTokenizer>> SpmTokenizer::fromGguf(const gguf::GgufFil
         }
         if (*v >= int64_t(n))
             return Status(StatusCode::CorruptFile, path + ": " + key + " = " + std::to_string(*v) +
-                                                       " is outside the vocabulary (" + std::to_string(n) + ")");
+                                                       " is outside the vocabulary (" +
+                                                       std::to_string(n) + ")");
         out = int32_t(*v);
         return Status::ok();
     };
@@ -303,16 +312,18 @@ Result<std::unique_ptr<SpmTokenizer>> SpmTokenizer::fromGguf(const gguf::GgufFil
         if (type[id] == int32_t(TokenType::Byte)) hasBytes = true;
         if (type[id] != int32_t(TokenType::Unknown)) continue;
         if (unkPiece >= 0)
-            return Status(StatusCode::CorruptFile, path + ": tokens " + std::to_string(unkPiece) +
-                                                       " and " + std::to_string(id) +
-                                                       " are both of type UNKNOWN (2); SentencePiece allows one");
+            return Status(StatusCode::CorruptFile,
+                          path + ": tokens " + std::to_string(unkPiece) + " and " +
+                              std::to_string(id) +
+                              " are both of type UNKNOWN (2); SentencePiece allows one");
         unkPiece = int32_t(id);
     }
     if (unkPiece < 0) {
         if (!unkKey || unk < 0)
-            return Status(StatusCode::CorruptFile,
-                          path + ": no token of type UNKNOWN (2) in tokenizer.ggml.token_type and no "
-                                 "tokenizer.ggml.unknown_token_id; a SentencePiece vocabulary needs one");
+            return Status(
+                StatusCode::CorruptFile,
+                path + ": no token of type UNKNOWN (2) in tokenizer.ggml.token_type and no "
+                       "tokenizer.ggml.unknown_token_id; a SentencePiece vocabulary needs one");
         type[size_t(unk)] = int32_t(TokenType::Unknown);
         unkPiece = unk;
     }
@@ -348,7 +359,8 @@ Result<std::unique_ptr<SpmTokenizer>> SpmTokenizer::fromGguf(const gguf::GgufFil
     ProtoWriter trainer;
     trainer.varintField(3, unigram ? kModelUnigram : kModelBpe);
     trainer.varintField(4, int64_t(n));
-    trainer.varintField(35, hasBytes ? 1 : 0); // byte_fallback: sentencepiece rejects BYTE pieces without it
+    trainer.varintField(
+        35, hasBytes ? 1 : 0); // byte_fallback: sentencepiece rejects BYTE pieces without it
     trainer.varintField(40, unk);
     trainer.varintField(41, bos);
     trainer.varintField(42, eos);
@@ -424,7 +436,8 @@ std::string SpmTokenizer::tokenName(int32_t id) const {
 }
 
 bool SpmTokenizer::isControl(int32_t id) const {
-    return id >= 0 && size_t(id) < m_types.size() && m_types[size_t(id)] == int32_t(TokenType::Control);
+    return id >= 0 && size_t(id) < m_types.size() &&
+           m_types[size_t(id)] == int32_t(TokenType::Control);
 }
 
 } // namespace moe

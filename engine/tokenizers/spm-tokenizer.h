@@ -30,8 +30,8 @@ namespace moe {
 class SpmTokenizer final : public Tokenizer {
 public:
     // tokenizer.ggml.model values this class reads.
-    static constexpr const char* kGgufBpeModel = "llama";   // SentencePiece BPE (merge by score)
-    static constexpr const char* kGgufUnigramModel = "t5";  // SentencePiece unigram (Viterbi)
+    static constexpr const char* kGgufBpeModel = "llama";  // SentencePiece BPE (merge by score)
+    static constexpr const char* kGgufUnigramModel = "t5"; // SentencePiece unigram (Viterbi)
 
     ~SpmTokenizer() override;
 

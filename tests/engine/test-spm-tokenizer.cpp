@@ -46,7 +46,8 @@ const std::vector<std::string> kTexts = {
     "\n\nleading newlines",
     "digits 1234567890 and 3.14159 and 2024-06-01",
     "日本語のテキストと中文的句子",
-    "emoji \xF0\x9F\x98\x80\xF0\x9F\x8E\x89 and a family \xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7",
+    "emoji \xF0\x9F\x98\x80\xF0\x9F\x8E\x89 and a family "
+    "\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7",
     "Ethiopic \xE1\x88\xB0\xE1\x88\x8B\xE1\x88\x9D never seen in training",
     "caf\xC3\xA9 na\xC3\xAFve \xC3\x85ngstr\xC3\xB6m",
     "full-width \xEF\xBC\xA1\xEF\xBC\xA2\xEF\xBC\xA3 and the \xEF\xAC\x81 ligature",
@@ -78,10 +79,12 @@ std::string show(const std::vector<int32_t>& ids) {
 // Deterministic training text: words, numbers, CJK and punctuation in varying runs.
 std::string makeCorpus() {
     const std::vector<std::string> words = {
-        "the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "hello", "world", "model",
-        "expert", "mixture", "router", "token", "layer", "attention", "training", "data", "there",
-        "spaces", "and", "leading", "trailing", "newlines", "café", "naïve", "Ångström", "日本語",
-        "テキスト", "中文", "句子", "的", "と", "の", "user", "assistant", "call", "tabs", "digits"};
+        "the",    "quick",     "brown",     "fox",      "jumps",  "over",    "lazy",
+        "dog",    "hello",     "world",     "model",    "expert", "mixture", "router",
+        "token",  "layer",     "attention", "training", "data",   "there",   "spaces",
+        "and",    "leading",   "trailing",  "newlines", "café",   "naïve",   "Ångström",
+        "日本語", "テキスト",  "中文",      "句子",     "的",     "と",      "の",
+        "user",   "assistant", "call",      "tabs",     "digits"};
     std::string corpus;
     uint64_t state = 0x9E3779B97F4A7C15ull;
     auto next = [&](uint64_t mod) {
@@ -119,14 +122,18 @@ std::string precompiledCharsmap(const std::string& proto) {
         while (p < s.size()) {
             const uint64_t tag = varint(s, p);
             const uint64_t wire = tag & 7;
-            if (wire == 0) varint(s, p);
-            else if (wire == 1) p += 8;
-            else if (wire == 5) p += 4;
+            if (wire == 0)
+                varint(s, p);
+            else if (wire == 1)
+                p += 8;
+            else if (wire == 5)
+                p += 4;
             else if (wire == 2) {
                 const uint64_t n = varint(s, p);
                 if ((tag >> 3) == wanted) return s.substr(p, size_t(n));
                 p += size_t(n);
-            } else return {};
+            } else
+                return {};
         }
         return {};
     };
@@ -154,8 +161,10 @@ private:
         auto t = std::make_unique<Trained>();
         const std::string prefix = (m_dir.path() + "/" + name).toStdString();
         std::string controls, users;
-        for (const auto& s : kControlSymbols) controls += (controls.empty() ? "" : ",") + s;
-        for (const auto& s : kUserSymbols) users += (users.empty() ? "" : ",") + s;
+        for (const auto& s : kControlSymbols)
+            controls += (controls.empty() ? "" : ",") + s;
+        for (const auto& s : kUserSymbols)
+            users += (users.empty() ? "" : ",") + s;
         const std::unordered_map<std::string, std::string> args = {
             {"input", (m_dir.path() + "/corpus.txt").toStdString()},
             {"model_prefix", prefix},
@@ -198,10 +207,14 @@ private:
             tokens.push_back(sp.IdToPiece(id));
             scores.push_back(sp.GetScore(id));
             TokenType type = TokenType::Normal;
-            if (sp.IsUnknown(id)) type = TokenType::Unknown;
-            else if (sp.IsControl(id)) type = TokenType::Control;
-            else if (sp.IsUnused(id)) type = TokenType::Unused;
-            else if (sp.IsByte(id)) type = TokenType::Byte;
+            if (sp.IsUnknown(id))
+                type = TokenType::Unknown;
+            else if (sp.IsControl(id))
+                type = TokenType::Control;
+            else if (sp.IsUnused(id))
+                type = TokenType::Unused;
+            else if (sp.IsByte(id))
+                type = TokenType::Byte;
             for (const auto& u : kUserSymbols)
                 if (tokens.back() == u) type = TokenType::UserDefined; // added_tokens.json
             types.push_back(int32_t(type));
@@ -244,12 +257,14 @@ private:
         size_t start = 0;
         auto flush = [&](size_t end) {
             if (end > start)
-                for (int id : sp.EncodeAsIds(text.substr(start, end - start))) ids.push_back(id);
+                for (int id : sp.EncodeAsIds(text.substr(start, end - start)))
+                    ids.push_back(id);
         };
         for (size_t i = 0; i < text.size();) {
             std::string hit;
             for (int id = 0; id < sp.GetPieceSize(); ++id)
-                if (sp.IsControl(id) && text.compare(i, sp.IdToPiece(id).size(), sp.IdToPiece(id)) == 0 &&
+                if (sp.IsControl(id) &&
+                    text.compare(i, sp.IdToPiece(id).size(), sp.IdToPiece(id)) == 0 &&
                     sp.IdToPiece(id).size() > hit.size())
                     hit = sp.IdToPiece(id);
             if (hit.empty()) {
@@ -277,9 +292,9 @@ private:
     void modelRows() {
         QTest::addColumn<bool>("addBos");
         QTest::addColumn<bool>("addEos");
-        QTest::newRow("bpe-identity") << true << false;        // Llama 2 / Mixtral settings
+        QTest::newRow("bpe-identity") << true << false; // Llama 2 / Mixtral settings
         QTest::newRow("unigram-identity") << true << true;
-        QTest::newRow("unigram-nfkc") << false << true;        // T5-like, precompiled charsmap
+        QTest::newRow("unigram-nfkc") << false << true; // T5-like, precompiled charsmap
     }
 
 private slots:
@@ -330,10 +345,12 @@ private slots:
                 QVERIFY2(show(got) == show(want),
                          (text + "\n got  " + show(got) + "\n want " + show(want)).c_str());
                 ++compared;
-                for (int32_t id : got) fallbacks += t.sp.IsByte(id) ? 1 : 0;
+                for (int32_t id : got)
+                    fallbacks += t.sp.IsByte(id) ? 1 : 0;
             }
             if (!hasControlText(text)) // no cutting needed: straight sentencepiece ids
-                QCOMPARE(show(spm.encode(text, false)), show(referenceIds(t.sp, text, false, false)));
+                QCOMPARE(show(spm.encode(text, false)),
+                         show(referenceIds(t.sp, text, false, false)));
         }
         QCOMPARE(compared, int(kTexts.size()) * 2);
         QVERIFY2(fallbacks > 0, "the corpus must exercise byte fallback (emoji, Ethiopic)");
@@ -355,7 +372,8 @@ private slots:
             const std::string got = (*tok)->decode(ids);
             std::vector<int> plain(ids.begin(), ids.end());
             bool anyText = false; // nfkc drops a lone " " entirely: no dummy prefix then
-            for (int32_t id : ids) anyText = anyText || !(*tok)->isControl(id);
+            for (int32_t id : ids)
+                anyText = anyText || !(*tok)->isControl(id);
             std::string want = anyText ? " " : "";
             want.append(t.sp.DecodeIds(plain));
             QVERIFY2(got == want, (text + "\n got  '" + got + "'\n want '" + want + "'").c_str());
@@ -380,7 +398,8 @@ private slots:
             for (int32_t id : ids) {
                 const std::string bytes = (*tok)->tokenBytes(id);
                 const std::string chunk = streamer.push(bytes);
-                QVERIFY2(isWholeUtf8(chunk), ("half a character after id " + std::to_string(id)).c_str());
+                QVERIFY2(isWholeUtf8(chunk),
+                         ("half a character after id " + std::to_string(id)).c_str());
                 if (!bytes.empty() && chunk.empty()) ++heldBack;
                 streamed += chunk;
             }
@@ -409,17 +428,29 @@ private slots:
     void malformedGgufVocabularies_data() {
         QTest::addColumn<QString>("key");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("model gpt2") << "tokenizer.ggml.model" << "expected 'llama' or 't5'";
-        QTest::newRow("short token_type") << "tokenizer.ggml.token_type" << "one per token";
-        QTest::newRow("bad type value") << "type99" << "token_type[5] is 99, expected 1..6";
-        QTest::newRow("two unknown") << "unk2" << "both of type UNKNOWN";
-        QTest::newRow("bos out of range") << "tokenizer.ggml.bos_token_id" << "outside the vocabulary";
-        QTest::newRow("duplicate piece") << "dup" << "sentencepiece rejects the model";
+        QTest::newRow("model gpt2") << "tokenizer.ggml.model"
+                                    << "expected 'llama' or 't5'";
+        QTest::newRow("short token_type") << "tokenizer.ggml.token_type"
+                                          << "one per token";
+        QTest::newRow("bad type value") << "type99"
+                                        << "token_type[5] is 99, expected 1..6";
+        QTest::newRow("two unknown") << "unk2"
+                                     << "both of type UNKNOWN";
+        QTest::newRow("bos out of range") << "tokenizer.ggml.bos_token_id"
+                                          << "outside the vocabulary";
+        QTest::newRow("duplicate piece") << "dup"
+                                         << "sentencepiece rejects the model";
     }
     void malformedGgufVocabularies() {
         QFETCH(QString, key);
         QFETCH(QString, expected);
-        std::vector<std::string> tokens = {"<unk>", "<s>", "</s>", "\xE2\x96\x81" "a", "b", "c"};
+        std::vector<std::string> tokens = {"<unk>",
+                                           "<s>",
+                                           "</s>",
+                                           "\xE2\x96\x81"
+                                           "a",
+                                           "b",
+                                           "c"};
         std::vector<int32_t> types = {2, 3, 3, 1, 1, 1};
         std::vector<float> scores = {0, 0, 0, -1, -2, -3};
         gguf::GgufWriter w;
@@ -449,7 +480,8 @@ private slots:
     void factoryRoutesSentencePiece() {
         Trained& t = model();
         QTemporaryDir folder;
-        QVERIFY(QFile::copy(QString::fromStdString(t.modelPath), folder.filePath("tokenizer.model")));
+        QVERIFY(
+            QFile::copy(QString::fromStdString(t.modelPath), folder.filePath("tokenizer.model")));
         const std::string text = "Hello world, \xE6\x97\xA5\xE6\x9C\xAC <|im_start|>user";
         const std::string want = show(referenceIds(t.sp, text, false, false));
         for (const std::string& path : {t.modelPath, folder.path().toStdString(), t.ggufPath}) {
