@@ -27,7 +27,7 @@ using namespace moe::projects;
 
 namespace {
 
-constexpr int kTrials = 20;
+constexpr int kTrials = 50;
 
 std::string messageContent(int trial, int i) {
     return "trial " + std::to_string(trial) + " message " + std::to_string(i) + " " +
@@ -63,7 +63,15 @@ bool writeAll(int fd, const void* data, size_t size) {
         if (!writeAll(fd, record, sizeof record)) _exit(5);
         if (i % 25 == 24) {
             auto run = (*store)->beginRun("generate", "{}");
-            if (!run || !(*store)->finishRun(*run, "completed", "{}")) _exit(6);
+            if (!run) _exit(6);
+            // A bulk metric batch inside the run, so kills also land in large transactions.
+            std::vector<MetricRow> rows(500);
+            for (size_t k = 0; k < rows.size(); ++k) {
+                rows[k].step = static_cast<int64_t>(k);
+                rows[k].loss = 1.0 / static_cast<double>(k + 1);
+            }
+            if (!(*store)->trainingRuns().appendMetrics(*run, rows)) _exit(7);
+            if (!(*store)->finishRun(*run, "completed", "{}")) _exit(6);
         }
     }
 }
@@ -178,8 +186,15 @@ void TestProjectCrash::killedWriterLeavesConsistentDb() {
         totalReported += reports.size();
         auto runs = (*store)->runs();
         QVERIFY2(runs.isOk(), runs.status().toString().c_str());
-        for (const RunRecord& run : *runs)
+        for (const RunRecord& run : *runs) {
             QVERIFY(run.status == "interrupted" || run.status == "completed");
+            // A metric batch is all or nothing, and the run summary agrees with the rows.
+            auto summary = (*store)->trainingRuns().run(run.id);
+            auto metrics = (*store)->trainingRuns().metrics(run.id);
+            QVERIFY(summary.isOk() && metrics.isOk());
+            QVERIFY(metrics->empty() || metrics->size() == 500);
+            QCOMPARE(summary->metricCount, int64_t(metrics->size()));
+        }
     }
     QCOMPARE(allReported.size(), totalReported); // ids never reused after a crash
     qInfo("%d trials, %zu committed messages reported by killed writers", kTrials, totalReported);
