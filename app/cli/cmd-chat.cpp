@@ -52,8 +52,9 @@ int cmdChat(int argc, char** argv) {
         history.push_back({"user", line});
         moe::SamplingParams turnParams = sp;
         turnParams.seed = sp.seed + turn++; // a new draw each turn, reproducible from --seed
-        const std::string prompt = run.model->renderChat(history, true);
-        auto stats = run.session->generateText(prompt, turnParams, [&](const moe::TokenEvent& ev) {
+        auto prompt = run.model->encodeChat(history, true);
+        if (!prompt.isOk()) return cliFail(prompt.status().message());
+        auto stats = run.session->generate(*prompt, turnParams, [&](const moe::TokenEvent& ev) {
             std::cout << terminalSafe(ev.text) << std::flush;
             return true;
         });

@@ -33,12 +33,17 @@ int cmdGenerate(int argc, char** argv) {
         return cliFail(st.message());
     auto& store = run.store;
 
-    std::string text = *prompt;
+    if (!run.model->hasTokenizer()) return cliFail(*modelPath + ": the model has no tokenizer to read the prompt");
+    std::vector<int32_t> ids;
     if (args.has("chat")) {
         std::vector<moe::ChatMessage> msgs;
         if (auto sys = args.value("system")) msgs.push_back({"system", *sys});
         msgs.push_back({"user", *prompt});
-        text = run.model->renderChat(msgs, true);
+        auto encoded = run.model->encodeChat(msgs, true);
+        if (!encoded.isOk()) return cliFail(encoded.status().message());
+        ids = std::move(encoded).value();
+    } else {
+        ids = run.model->tokenizer().encode(*prompt, true);
     }
     int64_t runId = 0;
     if (store) {
@@ -54,7 +59,7 @@ int cmdGenerate(int argc, char** argv) {
     }
 
     const bool quiet = args.has("quiet");
-    auto stats = run.session->generateText(text, sp, [&](const moe::TokenEvent& ev) {
+    auto stats = run.session->generate(ids, sp, [&](const moe::TokenEvent& ev) {
         if (!quiet) std::cout << terminalSafe(ev.text) << std::flush;
         return true;
     });

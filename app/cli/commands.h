@@ -3,6 +3,7 @@
 #pragma once
 
 int cmdInfo(int argc, char** argv);
+int cmdTemplate(int argc, char** argv);
 int cmdBench(int argc, char** argv);
 int cmdGenerate(int argc, char** argv);
 int cmdChat(int argc, char** argv);

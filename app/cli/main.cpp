@@ -23,6 +23,8 @@ constexpr const char* kHelp =
     "                                                 interactive multi-turn chat\n"
     "  bench --model MODEL [--pp 128,512] [--tg 128] [--reps 5] [--json FILE] [--project DIR]\n"
     "                                                 prefill/decode tok/s, TTFT, peak memory\n"
+    "  template (--model M | --template F | --builtin NAME) --messages F.json [--no-generation-prompt]\n"
+    "                                                 render a chat with a chat template\n"
     "  make-model --arch mixtral --preset tiny|small --seed N --out FILE.gguf [--type f32|f16|bf16]\n"
     "                                                 write a seeded random-weight model\n"
     "  quantize IN.gguf OUT.gguf --type q4_k|q5_k|q6_k|q8_0|q4_0|q5_0|q4_k_m|f16|bf16|...\n"
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
     int subArgc = argc - 1;
     char** subArgv = argv + 1;
     if (cmd == "info") return cmdInfo(subArgc, subArgv);
+    if (cmd == "template") return cmdTemplate(subArgc, subArgv);
     if (cmd == "bench") return cmdBench(subArgc, subArgv);
     if (cmd == "generate") return cmdGenerate(subArgc, subArgv);
     if (cmd == "chat") return cmdChat(subArgc, subArgv);

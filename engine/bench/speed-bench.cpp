@@ -60,6 +60,8 @@ Result<BenchReport> runSpeedBench(std::shared_ptr<const Model> model, const Benc
     report.device = config.session.device;
     MOE_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::create(model, config.session));
     report.threads = config.session.nThreads;
+    if (!model->hasTokenizer())
+        return Status(StatusCode::InvalidArgument, report.modelPath + ": bench needs the model's tokenizer");
     const Tokenizer& tok = model->tokenizer();
 
     auto runPoint = [&](const std::string& name, const std::string& unit,

@@ -6,9 +6,11 @@
 #include "formats/gguf/gguf-reader.h"
 #include "models/gqa-moe.h"
 #include "models/weight-source.h"
+#include "moe/chat-template.h"
 #include "moe/model.h"
 
 #include <memory>
+#include <optional>
 
 namespace moe {
 
@@ -24,6 +26,11 @@ public:
     ModelInfo info;
     std::unique_ptr<Tokenizer> tokenizer;
     GqaMoeWeights weights;
+    // Compiled from info.chatTemplate (built-in ChatML when empty); a template that does not
+    // compile leaves chatTemplateError set, reported by every renderChat.
+    std::optional<ChatTemplate> chatTemplate;
+    void compileChatTemplate();
+    Status chatTemplateError;
 };
 
 } // namespace moe

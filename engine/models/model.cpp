@@ -6,7 +6,6 @@
 #include "formats/hf/hf-config.h"
 
 #include "tokenizers/tokenizer-factory.h"
-#include "tokenizers/chat-format.h"
 #include "moe/chat-template.h"
 
 #include <algorithm>
@@ -62,6 +61,7 @@ Result<std::unique_ptr<ModelImpl>> ModelImpl::load(const std::string& path) {
     }
 
     MOE_ASSIGN_OR_RETURN(impl->tokenizer, loadGgufTokenizer(f));
+    info.chatTemplate = f.getString("tokenizer.chat_template", "");
     spec.nVocab = impl->tokenizer->vocabSize();
     if (auto v = f.getInt(spec.architecture + ".vocab_size", spec.nVocab); v != spec.nVocab)
         return Status(StatusCode::CorruptFile,
@@ -119,6 +119,7 @@ Result<std::unique_ptr<ModelImpl>> ModelImpl::loadHfFolder(const std::string& di
                                                        " tokens, more than config.json vocab_size " +
                                                        std::to_string(spec.nVocab));
     }
+    MOE_ASSIGN_OR_RETURN(info.chatTemplate, hf::readChatTemplate(dir));
     impl->weightSource = std::move(src);
     MOE_TRY(bindGqaMoeWeights(*impl->weightSource, spec, impl->weights));
     return impl;
@@ -130,6 +131,7 @@ Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
     if (folder && !std::filesystem::exists(path + "/config.json", ec))
         return Status(StatusCode::NotFound, path + ": a folder without config.json is not a Hugging Face model folder");
     MOE_ASSIGN_OR_RETURN(std::unique_ptr<ModelImpl> impl, folder ? ModelImpl::loadHfFolder(path) : ModelImpl::load(path));
+    impl->compileChatTemplate();
     return std::shared_ptr<const Model>(std::make_shared<Model>(std::move(impl)));
 }
 
@@ -140,18 +142,31 @@ const ModelInfo& Model::info() const { return m_impl->info; }
 const Tokenizer& Model::tokenizer() const { return *m_impl->tokenizer; }
 bool Model::hasTokenizer() const { return m_impl->tokenizer != nullptr; }
 
-// The model's own Jinja template (GGUF tokenizer.chat_template) when present, else built-in
-// ChatML; a template that fails to compile or render falls back to plain ChatML.
-std::string Model::renderChat(const std::vector<ChatMessage>& messages, bool addGenerationPrompt) const {
-    const std::string src = m_impl->file.getString("tokenizer.chat_template", "");
-    auto tmpl = src.empty() ? ChatTemplate::builtin("chatml")
-                            : ChatTemplate::compile(src, info().path + ": tokenizer.chat_template");
+void ModelImpl::compileChatTemplate() {
+    auto compiled = info.chatTemplate.empty()
+                        ? ChatTemplate::builtin("chatml")
+                        : ChatTemplate::compile(info.chatTemplate, info.path + ": chat template");
+    if (compiled.isOk())
+        chatTemplate = std::move(compiled).value();
+    else
+        chatTemplateError = compiled.status();
+}
+
+Result<std::string> Model::renderChat(const std::vector<ChatMessage>& messages,
+                                     bool addGenerationPrompt) const {
+    if (!m_impl->chatTemplate) return m_impl->chatTemplateError;
     const Tokenizer* tok = m_impl->tokenizer.get();
     const std::string bos = tok && tok->bosId() >= 0 ? tok->tokenName(tok->bosId()) : "";
     const std::string eos = tok && tok->eosId() >= 0 ? tok->tokenName(tok->eosId()) : "";
-    if (tmpl.isOk())
-        if (auto text = tmpl->render(messages, addGenerationPrompt, bos, eos); text.isOk()) return *text;
-    return renderChatMl(messages, addGenerationPrompt);
+    return m_impl->chatTemplate->render(messages, addGenerationPrompt, bos, eos);
+}
+
+Result<std::vector<int32_t>> Model::encodeChat(const std::vector<ChatMessage>& messages,
+                                               bool addGenerationPrompt) const {
+    if (!hasTokenizer())
+        return Status(StatusCode::InvalidArgument, info().path + ": the model has no tokenizer");
+    MOE_ASSIGN_OR_RETURN(std::string text, renderChat(messages, addGenerationPrompt));
+    return tokenizer().encode(text, false);
 }
 
 } // namespace moe

@@ -88,6 +88,9 @@ Result<GenerationStats> Session::generate(std::span<const int32_t> prompt,
     using Clock = std::chrono::steady_clock;
     auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
     if (prompt.empty()) return Status(StatusCode::InvalidArgument, "generate: empty prompt");
+    if (!m_impl->model->hasTokenizer())
+        return Status(StatusCode::InvalidArgument,
+                      m_impl->model->info().path + ": the model has no tokenizer to generate with");
     if (params.maxTokens < 0)
         return Status(StatusCode::InvalidArgument, "generate: max_tokens must be >= 0");
     const Tokenizer& tok = m_impl->model->tokenizer();
@@ -168,6 +171,9 @@ Result<GenerationStats> Session::generate(std::span<const int32_t> prompt,
 
 Result<GenerationStats> Session::generateText(const std::string& prompt, const SamplingParams& params,
                                               const TokenCallback& onToken) {
+    if (!m_impl->model->hasTokenizer())
+        return Status(StatusCode::InvalidArgument,
+                      m_impl->model->info().path + ": the model has no tokenizer to read the prompt");
     std::vector<int32_t> ids = m_impl->model->tokenizer().encode(prompt, true);
     return generate(ids, params, onToken);
 }

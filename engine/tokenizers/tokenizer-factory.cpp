@@ -25,8 +25,9 @@ Result<std::unique_ptr<Tokenizer>> loadGgufTokenizer(const gguf::GgufFile& file)
         MOE_ASSIGN_OR_RETURN(auto tok, SpmTokenizer::fromGguf(file));
         return std::unique_ptr<Tokenizer>(std::move(tok));
     }
-    return Status(StatusCode::Unsupported, file.path() + ": tokenizer.ggml.model '" + model +
-                                               "' is not supported (expected gpt2, llama, t5 or moe-bytes)");
+    return Status(StatusCode::Unsupported,
+                  file.path() + ": tokenizer.ggml.model '" + model +
+                      "' is not supported (expected gpt2, llama, t5 or moe-bytes)");
 }
 
 Result<std::unique_ptr<Tokenizer>> loadTokenizer(const std::string& path) {
@@ -49,8 +50,9 @@ Result<std::unique_ptr<Tokenizer>> loadTokenizer(const std::string& path) {
     }
     if (p.extension() == ".json") {
         const fs::path config = p.parent_path() / "tokenizer_config.json";
-        MOE_ASSIGN_OR_RETURN(auto tok, BpeTokenizer::fromTokenizerJson(
-                                           p.string(), fs::exists(config, ec) ? config.string() : std::string()));
+        MOE_ASSIGN_OR_RETURN(
+            auto tok, BpeTokenizer::fromTokenizerJson(
+                          p.string(), fs::exists(config, ec) ? config.string() : std::string()));
         return std::unique_ptr<Tokenizer>(std::move(tok));
     }
     MOE_ASSIGN_OR_RETURN(gguf::GgufFile file, gguf::GgufFile::open(p.string()));

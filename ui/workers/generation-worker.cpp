@@ -84,6 +84,11 @@ void GenerationWorker::loadModel(const QString& path) {
     }
     moe::SessionOptions options;
     options.device = "cpu";
+    if (!(*model)->hasTokenizer()) {
+        emit loadFailed(path, tr("The model has no tokenizer (a Hugging Face folder needs its "
+                                 "tokenizer.json to chat)."));
+        return;
+    }
     auto session = moe::Session::create(*model, options);
     if (!session) {
         emit loadFailed(path, toQString(session.status().toString()));
@@ -117,7 +122,6 @@ void GenerationWorker::generate(const GenerationRequest& request) {
         emit generationFailed(tr("The conversation is empty."));
         return;
     }
-    const moe::Tokenizer& tokenizer = m_model->tokenizer();
     const int contextSize = m_session->contextSize();
     // Leave room for a reply: a quarter of the context, or maxTokens when that is less.
     const int reserve = std::max(1, std::min(request.sampling.maxTokens, contextSize / 4));
@@ -126,9 +130,13 @@ void GenerationWorker::generate(const GenerationRequest& request) {
     int dropped = 0;
     const int maxDrop = droppableTurns(request.messages);
     for (;; ++dropped) {
-        const std::string text =
-            m_model->renderChat(toEngineMessages(request.messages, dropped), true);
-        prompt = tokenizer.encode(text, true); // BOS when the model's rules ask for it
+        // The template writes the special tokens it wants (BOS included), as in transformers.
+        auto encoded = m_model->encodeChat(toEngineMessages(request.messages, dropped), true);
+        if (!encoded) {
+            emit generationFailed(toQString(encoded.status().toString()));
+            return;
+        }
+        prompt = std::move(encoded).value();
         if (static_cast<int>(prompt.size()) + reserve <= contextSize || dropped >= maxDrop) break;
     }
     if (static_cast<int>(prompt.size()) >= contextSize) {

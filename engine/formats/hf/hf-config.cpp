@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -325,6 +326,40 @@ Status readGenerationConfig(const std::string& path, ModelSpec& spec) {
     if (!bos.empty()) spec.bosId = bos[0];
     spec.generation = g;
     return Status::ok();
+}
+
+Result<std::string> readChatTemplate(const std::string& dir) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const std::string jinjaPath = dir + "/chat_template.jinja";
+    if (fs::exists(jinjaPath, ec)) {
+        std::ifstream in(jinjaPath, std::ios::binary);
+        if (!in) return Status(StatusCode::IoError, jinjaPath + ": cannot read");
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    }
+    const std::string configPath = dir + "/tokenizer_config.json";
+    if (!fs::exists(configPath, ec)) return std::string();
+    std::ifstream in(configPath, std::ios::binary);
+    if (!in) return Status(StatusCode::IoError, configPath + ": cannot read");
+    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return Status(StatusCode::CorruptFile, configPath + ": not a JSON object");
+    auto it = j.find("chat_template");
+    if (it == j.end() || it->is_null()) return std::string();
+    if (it->is_string()) return it->get<std::string>();
+    if (it->is_array()) {
+        std::string first;
+        for (const auto& entry : *it) {
+            if (!entry.is_object() || !entry.contains("template") || !entry["template"].is_string())
+                return Status(StatusCode::CorruptFile,
+                              configPath + ": chat_template list entries need a \"template\" string");
+            const std::string name = entry.value("name", "");
+            if (name == "default") return entry["template"].get<std::string>();
+            if (first.empty()) first = entry["template"].get<std::string>();
+        }
+        return first;
+    }
+    return Status(StatusCode::CorruptFile, configPath + ": chat_template is neither a string nor a list");
 }
 
 } // namespace moe::hf

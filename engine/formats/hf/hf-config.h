@@ -26,4 +26,9 @@ Status readConfigText(const std::string& text, const std::string& path, ModelSpe
 // override config.json's (transformers' generate() uses these). Errors name the file and key.
 Status readGenerationConfig(const std::string& path, ModelSpec& spec);
 
+// The folder's chat template, verbatim: chat_template.jinja when present (transformers >= 4.43
+// writes it there), else tokenizer_config.json's "chat_template" (a string, or a list of
+// {name, template} of which "default" is taken); empty when the folder has neither.
+Result<std::string> readChatTemplate(const std::string& dir);
+
 } // namespace moe::hf

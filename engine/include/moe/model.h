@@ -111,6 +111,9 @@ struct ModelInfo {
     std::vector<TensorInfo> tensors;
     // Every metadata key with a printable value (arrays abbreviated), in file order.
     std::vector<std::pair<std::string, std::string>> metadata;
+    // The model's own Jinja chat template (GGUF tokenizer.chat_template; a folder's
+    // chat_template.jinja or tokenizer_config.json chat_template), verbatim; empty when none.
+    std::string chatTemplate;
 };
 
 class ModelImpl; // engine-internal: weights, tokenizer, mapped file
@@ -132,9 +135,15 @@ public:
     // ships tokenizer files the engine reads.
     const Tokenizer& tokenizer() const;
     bool hasTokenizer() const;
-    // Renders a conversation with the model's chat format, ending with the assistant prefix
-    // when addGenerationPrompt is set. v0: the built-in ChatML format.
-    std::string renderChat(const std::vector<ChatMessage>& messages, bool addGenerationPrompt) const;
+    // Renders a conversation with the model's own chat template (built-in ChatML when the model
+    // has none), ending with the assistant prefix when addGenerationPrompt is set. Errors: the
+    // template's raise_exception message or a template error, naming the model and line:col.
+    Result<std::string> renderChat(const std::vector<ChatMessage>& messages,
+                                   bool addGenerationPrompt) const;
+    // renderChat, then tokenized without adding BOS/EOS (the template writes the special tokens
+    // it wants), as transformers' apply_chat_template(tokenize=True) does. Needs hasTokenizer().
+    Result<std::vector<int32_t>> encodeChat(const std::vector<ChatMessage>& messages,
+                                            bool addGenerationPrompt) const;
 
     const ModelImpl& impl() const { return *m_impl; }
 
