@@ -217,9 +217,18 @@ Result<int64_t> Database::queryInt(std::string_view sql, std::string_view op) {
 }
 
 Status Database::vacuumInto(const std::string& target, std::string_view op) {
-    MOE_ASSIGN_OR_RETURN(Statement s, prepare("VACUUM INTO ?", std::string(op)));
-    MOE_TRY(s.bind(1, target));
-    return s.run();
+    // VACUUM INTO writes only the target, so a read-only store may make one: lift query_only
+    // (set by read-only stores) for this statement. A READONLY connection still cannot write
+    // its own file.
+    MOE_ASSIGN_OR_RETURN(const int64_t queryOnly, queryInt("PRAGMA query_only", op));
+    if (queryOnly) MOE_TRY(exec("PRAGMA query_only=OFF", op));
+    Status status = [&]() -> Status {
+        MOE_ASSIGN_OR_RETURN(Statement s, prepare("VACUUM INTO ?", std::string(op)));
+        MOE_TRY(s.bind(1, target));
+        return s.run();
+    }();
+    if (queryOnly) MOE_TRY(exec("PRAGMA query_only=ON", op));
+    return status;
 }
 
 int64_t Database::lastInsertRowId() const {

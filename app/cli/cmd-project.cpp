@@ -2,6 +2,11 @@
 //     project init DIR [--name NAME]   create DIR/project.sqlite and the artifact folders
 //     project list DIR                 models, chat sessions (with message counts) and runs
 //     project check DIR                sqlite integrity and foreign-key check
+//     project info DIR                 name, schema, counts of every entity
+//     project runs DIR [--kind K]      run history (newest first) with metric summaries
+//     project export DIR FILE          the whole project in one file (tar)
+//     project import FILE DIR          unpack an export into a new folder and check it
+// Reading commands open the project read-only (no lock), so they work while the studio has it.
 // Output is aligned plain-text tables for people; errors go to stderr as "moestudio-cli: <msg>"
 // with exit code 1, usage errors (followed by the usage text) with exit code 2, as commands.h
 // asks of every command. Only the C++ library and the project store: no Qt.
@@ -13,6 +18,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +30,11 @@ using moe::projects::ProjectStore;
 
 constexpr const char* kUsage = "usage: moestudio-cli project init DIR [--name NAME]\n"
                                "       moestudio-cli project list DIR\n"
-                               "       moestudio-cli project check DIR\n";
+                               "       moestudio-cli project check DIR\n"
+                               "       moestudio-cli project info DIR\n"
+                               "       moestudio-cli project runs DIR [--kind KIND]\n"
+                               "       moestudio-cli project export DIR FILE\n"
+                               "       moestudio-cli project import FILE DIR\n";
 
 int fail(const std::string& message) {
     std::cerr << "moestudio-cli: " << message << "\n";
@@ -234,6 +245,81 @@ int checkProject(ProjectStore& store) {
     return 0;
 }
 
+// Read-only when the schema is current (no lock needed); read-write (migrating) otherwise.
+moe::Result<std::unique_ptr<ProjectStore>> openForReading(const std::string& dir) {
+    auto store = ProjectStore::open(dir, ProjectStore::OpenMode::ReadOnly);
+    if (!store && store.status().code() == moe::StatusCode::Unsupported &&
+        store.status().message().find("older") != std::string::npos) {
+        return ProjectStore::open(dir);
+    }
+    return store;
+}
+
+std::string optionalNumber(const std::optional<double>& v) {
+    if (!v) return "-";
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.4g", *v);
+    return buffer;
+}
+
+int infoProject(ProjectStore& store) {
+    auto models = store.models();
+    auto datasets = store.datasets().list();
+    auto sessions = store.chatSessions();
+    auto comparisons = store.comparisons().list();
+    auto runs = store.trainingRuns().history({.kind = {}, .status = {}, .limit = 1 << 30,
+                                              .offset = 0});
+    auto evals = store.evals().list();
+    auto reports = store.reports().list();
+    if (!models) return fail(models.status());
+    if (!datasets) return fail(datasets.status());
+    if (!sessions) return fail(sessions.status());
+    if (!comparisons) return fail(comparisons.status());
+    if (!runs) return fail(runs.status());
+    if (!evals) return fail(evals.status());
+    if (!reports) return fail(reports.status());
+    int64_t versions = 0;
+    for (const auto& m : *models) {
+        auto v = store.modelVersions().versions(m.id);
+        if (!v) return fail(v.status());
+        versions += static_cast<int64_t>(v->size());
+    }
+    int64_t running = 0;
+    for (const auto& r : *runs)
+        running += r.status == "running";
+    std::cout << "project '" << store.name() << "'\n"
+              << "  folder          " << store.dir() << "\n"
+              << "  database        " << store.dir() << "/" << ProjectStore::kDatabaseFile << "\n"
+              << "  schema version  " << store.schemaVersion() << "\n"
+              << "  models          " << models->size() << " (" << versions << " versions)\n"
+              << "  datasets        " << datasets->size() << "\n"
+              << "  chat sessions   " << sessions->size() << "\n"
+              << "  comparisons     " << comparisons->size() << "\n"
+              << "  runs            " << runs->size() << " (" << running << " running)\n"
+              << "  eval results    " << evals->size() << "\n"
+              << "  reports         " << reports->size() << "\n";
+    return 0;
+}
+
+int runsProject(ProjectStore& store, const std::optional<std::string>& kind) {
+    auto runs = store.trainingRuns().history({.kind = kind, .status = {}, .limit = 1000,
+                                              .offset = 0});
+    if (!runs) return fail(runs.status());
+    Table table({"ID", "KIND", "STATUS", "MODEL", "STEPS", "LAST LOSS", "BEST EVAL", "STARTED",
+                 "FINISHED"},
+                {true, false, false, true, true, true, true, false, false});
+    for (const auto& r : *runs) {
+        table.addRow({std::to_string(r.id), cell(r.kind), r.status,
+                      r.modelId ? std::to_string(*r.modelId) : "-",
+                      r.lastStep >= 0 ? std::to_string(r.lastStep) : "-",
+                      optionalNumber(r.lastLoss), optionalNumber(r.bestEvalLoss), r.startedAt,
+                      r.finishedAt.empty() ? "-" : r.finishedAt});
+    }
+    std::cout << "runs (" << runs->size() << ")\n";
+    table.print(std::cout);
+    return 0;
+}
+
 } // namespace
 
 int cmdProject(int argc, char** argv) {
@@ -244,11 +330,46 @@ int cmdProject(int argc, char** argv) {
         return 0;
     }
     if (sub == "init") return initProject(argc, argv);
-    if (sub != "list" && sub != "check") {
+    if (sub == "export" || sub == "import") {
+        if (argc != 4) {
+            return usageError("project " + std::string(sub) +
+                              (sub == "export" ? ": expected DIR FILE" : ": expected FILE DIR"));
+        }
+        if (sub == "import") {
+            auto store = ProjectStore::importFrom(argv[2], argv[3]);
+            if (!store) return fail(store.status());
+            std::cout << "imported project '" << (*store)->name() << "' into " << (*store)->dir()
+                      << " (schema version " << (*store)->schemaVersion() << ")\n";
+            return 0;
+        }
+        auto store = openForReading(argv[2]);
+        if (!store) return fail(store.status());
+        if (const moe::Status s = (*store)->exportTo(argv[3]); !s) return fail(s);
+        std::cout << "exported project '" << (*store)->name() << "' to " << argv[3] << "\n";
+        return 0;
+    }
+    if (sub == "runs") {
+        std::optional<std::string> kind;
+        std::string dir;
+        for (int i = 2; i < argc; ++i) {
+            const std::string_view arg = argv[i];
+            if (arg == "--kind" && i + 1 < argc) kind = argv[++i];
+            else if (arg.starts_with("-")) {
+                return usageError("project runs: unknown option '" + std::string(arg) + "'");
+            } else if (dir.empty()) dir = std::string(arg);
+            else return usageError("project runs: one folder expected");
+        }
+        if (dir.empty()) return usageError("project runs: missing DIR");
+        auto store = openForReading(dir);
+        if (!store) return fail(store.status());
+        return runsProject(**store, kind);
+    }
+    if (sub != "list" && sub != "check" && sub != "info") {
         return usageError("project: unknown subcommand '" + std::string(sub) + "'");
     }
     if (argc != 3) return usageError("project " + std::string(sub) + ": expected one DIR");
-    auto store = ProjectStore::open(argv[2]);
+    auto store = openForReading(argv[2]);
     if (!store) return fail(store.status());
+    if (sub == "info") return infoProject(**store);
     return sub == "list" ? listProject(**store) : checkProject(**store);
 }
