@@ -11,5 +11,6 @@ int cmdMakeModel(int argc, char** argv);
 int cmdQuantize(int argc, char** argv);
 int cmdDemoProject(int argc, char** argv);
 int cmdProject(int argc, char** argv);
+int cmdRuns(int argc, char** argv);
 int cmdTokenize(int argc, char** argv);
 int cmdDetokenize(int argc, char** argv);

@@ -34,7 +34,9 @@ constexpr const char* kHelp =
     "                                                 token ids of text (PATH: GGUF, folder, tokenizer.json)\n"
     "  detokenize --model PATH [--skip-special] (IDS... | --input-json FILE) [--output-json FILE]\n"
     "                                                 text of token ids\n"
-    "  project init DIR [--name NAME] | list DIR | check DIR\n"
+    "  project init DIR [--name NAME] | list DIR | check DIR | info DIR | runs DIR\n"
+    "  project export DIR FILE | import FILE DIR      the whole project in one file\n"
+    "  runs show ID --project DIR                     one run: config, metrics, checkpoints\n"
     "\n"
     "sampling: --temperature T (0 = greedy) --top-k K --top-p P --min-p P --max-tokens N --seed S\n"
     "          --repeat-penalty R --presence-penalty P --frequency-penalty F --penalty-last-n N\n"
@@ -67,6 +69,7 @@ int main(int argc, char** argv) {
     if (cmd == "quantize") return cmdQuantize(subArgc, subArgv);
     if (cmd == "demo-project") return cmdDemoProject(subArgc, subArgv);
     if (cmd == "project") return cmdProject(subArgc, subArgv);
+    if (cmd == "runs") return cmdRuns(subArgc, subArgv);
     if (cmd == "tokenize") return cmdTokenize(subArgc, subArgv);
     if (cmd == "detokenize") return cmdDetokenize(subArgc, subArgv);
     std::cerr << "moestudio-cli: unknown command '" << cmd << "' (see --help)\n";
