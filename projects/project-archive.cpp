@@ -101,8 +101,11 @@ Result<std::unique_ptr<ProjectStore>> ProjectStore::importFrom(const std::string
         return errorStatus(StatusCode::InvalidArgument,
                            target.string() + ": not empty; import into a new folder");
     }
-    const fs::path staging =
-        target.parent_path() / ("." + target.filename().string() + ".importing");
+    // Built with append(): GCC 12 reports a false -Wrestrict on "." + std::string at -O3.
+    std::string stagingName = target.filename().string();
+    stagingName.insert(0, 1, '.');
+    stagingName.append(".importing");
+    const fs::path staging = target.parent_path() / stagingName;
     fs::remove_all(staging, ec);
     fs::create_directories(staging, ec);
     if (ec) {
