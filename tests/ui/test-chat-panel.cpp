@@ -187,6 +187,8 @@ void TestChatPanel::stopCancelsAndRecords() {
     // A large budget keeps the reply going until Stop.
     window->findChild<QDoubleSpinBox*>(QStringLiteral("temperatureSpin"))->setValue(1.0);
     window->findChild<QSpinBox*>(QStringLiteral("maxTokensSpin"))->setValue(100000);
+    // A random model may pick its end-of-turn token at any step: keep going until Stop.
+    window->findChild<QCheckBox*>(QStringLiteral("ignoreEosCheck"))->setChecked(true);
 
     QSignalSpy recorded(chat, &ChatPanel::turnRecorded);
     const int before = transcript->toPlainText().size();

@@ -40,6 +40,9 @@ std::string samplingJson(const SamplingSettings& s) {
     o[QStringLiteral("temperature")] = s.temperature;
     o[QStringLiteral("top_k")] = s.topK;
     o[QStringLiteral("top_p")] = s.topP;
+    o[QStringLiteral("min_p")] = s.minP;
+    o[QStringLiteral("repetition_penalty")] = s.repetitionPenalty;
+    o[QStringLiteral("ignore_eos")] = s.ignoreEos;
     o[QStringLiteral("max_tokens")] = s.maxTokens;
     return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
@@ -153,6 +156,23 @@ void ChatPanel::buildUi() {
     m_maxTokens->setObjectName(QStringLiteral("maxTokensSpin"));
     m_maxTokens->setRange(1, 1 << 20);
     m_maxTokens->setValue(256);
+    m_minP = new QDoubleSpinBox(this);
+    m_minP->setObjectName(QStringLiteral("minPSpin"));
+    m_minP->setRange(0.0, 1.0);
+    m_minP->setSingleStep(0.01);
+    m_minP->setValue(0.0);
+    m_minP->setSpecialValueText(tr("off"));
+    m_minP->setToolTip(tr("Drop tokens less likely than this fraction of the most likely one"));
+    m_repeatPenalty = new QDoubleSpinBox(this);
+    m_repeatPenalty->setObjectName(QStringLiteral("repeatPenaltySpin"));
+    m_repeatPenalty->setRange(1.0, 3.0);
+    m_repeatPenalty->setSingleStep(0.05);
+    m_repeatPenalty->setValue(1.0);
+    m_repeatPenalty->setSpecialValueText(tr("off"));
+    m_repeatPenalty->setToolTip(tr("Repetition penalty over the last 64 tokens (1 = off)"));
+    m_ignoreEos = new QCheckBox(tr("Ignore end of text"), this);
+    m_ignoreEos->setObjectName(QStringLiteral("ignoreEosCheck"));
+    m_ignoreEos->setToolTip(tr("Generate until Max tokens even when the model would stop (for timing)"));
     m_seed = new QSpinBox(this);
     m_seed->setObjectName(QStringLiteral("seedSpin"));
     m_seed->setRange(0, std::numeric_limits<int>::max());
@@ -168,7 +188,10 @@ void ChatPanel::buildUi() {
     form->addRow(tr("Temperature"), m_temperature);
     form->addRow(tr("Top-p"), m_topP);
     form->addRow(tr("Top-k"), m_topK);
+    form->addRow(tr("Min-p"), m_minP);
+    form->addRow(tr("Repeat penalty"), m_repeatPenalty);
     form->addRow(tr("Max tokens"), m_maxTokens);
+    form->addRow(QString(), m_ignoreEos);
     form->addRow(tr("Seed"), seedRow);
 
     m_systemPrompt = new QPlainTextEdit(this);
@@ -207,6 +230,9 @@ SamplingSettings ChatPanel::samplingSettings() {
     s.temperature = m_temperature->value();
     s.topP = m_topP->value();
     s.topK = m_topK->value();
+    s.minP = m_minP->value();
+    s.repetitionPenalty = m_repeatPenalty->value();
+    s.ignoreEos = m_ignoreEos->isChecked();
     s.maxTokens = m_maxTokens->value();
     s.seed = static_cast<quint64>(m_seed->value());
     return s;

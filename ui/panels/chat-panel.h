@@ -113,6 +113,9 @@ private:
     QDoubleSpinBox* m_topP = nullptr;
     QSpinBox* m_topK = nullptr;
     QSpinBox* m_maxTokens = nullptr;
+    QDoubleSpinBox* m_minP = nullptr;
+    QDoubleSpinBox* m_repeatPenalty = nullptr;
+    QCheckBox* m_ignoreEos = nullptr;
     QSpinBox* m_seed = nullptr;
     QCheckBox* m_randomSeed = nullptr;
     ThroughputPlot* m_plot = nullptr;

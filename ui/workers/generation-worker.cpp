@@ -13,6 +13,7 @@
 #include <QStringList>
 
 #include <algorithm>
+#include <limits>
 #include <vector>
 
 namespace moe::ui {
@@ -152,6 +153,13 @@ void GenerationWorker::generate(const GenerationRequest& request) {
     params.topK = request.sampling.topK;
     params.maxTokens = request.sampling.maxTokens;
     params.seed = request.sampling.seed;
+    params.minP = static_cast<float>(request.sampling.minP);
+    params.repetitionPenalty = static_cast<float>(request.sampling.repetitionPenalty);
+    if (request.sampling.ignoreEos) {
+        const moe::Tokenizer& tokenizer = m_model->tokenizer();
+        for (int32_t id : {tokenizer.eosId(), tokenizer.eotId()})
+            if (id >= 0) params.logitBias[id] = -std::numeric_limits<float>::infinity();
+    }
 
     emit generationStarted();
     // Streamed text goes out in pieces at most every kStreamIntervalMs: a small model makes

@@ -32,6 +32,9 @@ struct SamplingSettings {
     double temperature = 0.7;
     double topP = 0.95;
     int topK = 40;
+    double minP = 0.0;
+    double repetitionPenalty = 1.0;
+    bool ignoreEos = false; // generate until max tokens (llama.cpp's --ignore-eos), for timing
     int maxTokens = 256;
     quint64 seed = 0;
 };
