@@ -6,8 +6,8 @@
 #include "models/gqa-moe.h"
 
 #include "core/thread-pool.h"
-#include "formats/gguf/quants/quants.h"
-#include "runtime/kv-cache.h"
+#include "ops/quants/quants.h"
+#include "models/kv-view.h"
 
 #include <cmath>
 #include <cstring>
@@ -112,7 +112,7 @@ Status bindGqaMoeWeights(const WeightSource& src, const ModelSpec& s, GqaMoeWeig
     return Status::ok();
 }
 
-Status gqaMoeForward(const ModelSpec& s, const GqaMoeWeights& w, KvCache& cache,
+Status gqaMoeForward(const ModelSpec& s, const GqaMoeWeights& w, KvView& cache,
                      std::span<const int32_t> tokens, int pos0, bool lastOnly,
                      std::vector<float>& logits, ThreadPool* pool, RoutingCounts* routing) {
     const int nTok = int(tokens.size());

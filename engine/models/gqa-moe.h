@@ -15,7 +15,7 @@
 
 namespace moe {
 
-class KvCache;
+class KvView;
 class ThreadPool;
 
 struct GqaMoeLayer {
@@ -49,7 +49,7 @@ struct RoutingCounts {
 
 // Runs tokens at positions pos0.. through the model, writing their K/V into cache. logits gets
 // [nTok, nVocab] (lastOnly: [1, nVocab]). Single-threaded callers only per cache.
-Status gqaMoeForward(const ModelSpec& spec, const GqaMoeWeights& w, KvCache& cache,
+Status gqaMoeForward(const ModelSpec& spec, const GqaMoeWeights& w, KvView& cache,
                      std::span<const int32_t> tokens, int pos0, bool lastOnly,
                      std::vector<float>& logits, ThreadPool* pool, RoutingCounts* routing);
 

@@ -10,7 +10,7 @@
 #include "core/rng.h"
 #include "formats/gguf/gguf-writer.h"
 #include "formats/gguf/quants/quant-schemes.h"
-#include "formats/gguf/quants/quants.h"
+#include "ops/quants/quants.h"
 #include "tokenizers/byte-tokenizer.h"
 
 #include <cmath>

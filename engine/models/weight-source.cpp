@@ -4,7 +4,7 @@
 #include "models/weight-source.h"
 
 #include "core/half.h"
-#include "formats/gguf/quants/quants.h"
+#include "ops/quants/quants.h"
 
 #include <cstring>
 #include <regex>

@@ -1,10 +1,10 @@
 // Dense matmul reference y = x W^T with weights in F32/F16/BF16 or a quantized ggml type (rows
-// dequantized by formats/gguf/quants). Each worker converts one weight row at a time to float32
+// dequantized by ops/quants). Each worker converts one weight row at a time to float32
 // and dots it with every token's activation row, so a weight row is read from memory once per
 // call whatever nTok is (the mat-vec of decode reads each weight once).
 #include "core/half.h"
 #include "core/thread-pool.h"
-#include "formats/gguf/quants/quants.h"
+#include "ops/quants/quants.h"
 #include "ops/ops.h"
 
 #include <vector>

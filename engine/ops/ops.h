@@ -12,7 +12,7 @@ class ThreadPool;
 
 namespace moe::ops {
 
-// Quantized: any ggml block type that formats/gguf/quants dequantizes (ggmlType says which).
+// Quantized: any ggml block type that ops/quants dequantizes (ggmlType says which).
 enum class WeightType { F32, F16, BF16, Quantized };
 
 // A row-major weight matrix [rows, cols] (PyTorch [out, in]) in its storage type; not owned.

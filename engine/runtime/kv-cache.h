@@ -3,6 +3,7 @@
 // layerK/layerV pointers, so that change stays inside this file.
 #pragma once
 
+#include "models/kv-view.h"
 #include "moe/status.h"
 
 #include <cstdint>
@@ -10,15 +11,15 @@
 
 namespace moe {
 
-class KvCache {
+class KvCache final : public KvView {
 public:
     // Allocates nLayer * nCtx * kvDim * 2 floats; fails with OutOfMemory rather than throwing.
     Status init(int nLayer, int nCtx, int kvDim);
 
-    int capacity() const { return m_nCtx; }
+    int capacity() const override { return m_nCtx; }
     int kvDim() const { return m_kvDim; }
-    float* layerK(int il) { return m_k.data() + size_t(il) * size_t(m_nCtx) * size_t(m_kvDim); }
-    float* layerV(int il) { return m_v.data() + size_t(il) * size_t(m_nCtx) * size_t(m_kvDim); }
+    float* layerK(int il) override { return m_k.data() + size_t(il) * size_t(m_nCtx) * size_t(m_kvDim); }
+    float* layerV(int il) override { return m_v.data() + size_t(il) * size_t(m_nCtx) * size_t(m_kvDim); }
     uint64_t bytes() const { return (m_k.size() + m_v.size()) * sizeof(float); }
 
 private:

@@ -9,7 +9,7 @@
 #include "formats/gguf/gguf-reader.h"
 #include "formats/gguf/gguf-writer.h"
 #include "formats/gguf/quants/quant-schemes.h"
-#include "formats/gguf/quants/quants.h"
+#include "ops/quants/quants.h"
 
 #include <cstring>
 #include <map>

@@ -3,8 +3,8 @@
 // for Q4_0/Q5_0, so that value lands exactly on level -8/-16); Q4_1/Q5_1 are affine over
 // [min, max]. The scale is computed in f32 and stored as fp16, as ggml does.
 #include "core/half.h"
-#include "formats/gguf/quants/quant-blocks.h"
-#include "formats/gguf/quants/quant-kernels.h"
+#include "ops/quants/quant-blocks.h"
+#include "ops/quants/quant-kernels.h"
 
 #include <algorithm>
 #include <cfloat>

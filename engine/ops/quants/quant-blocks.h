@@ -63,7 +63,7 @@ struct BlockQ6_K {
     uint16_t d;
 };
 
-// Byte sizes from GGML_QUANT_SIZES (gguf-types.cpp carries the same numbers).
+// Byte sizes from GGML_QUANT_SIZES (core/dtypes.cpp carries the same numbers).
 static_assert(sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ4_1) == 20);
 static_assert(sizeof(BlockQ5_0) == 22);

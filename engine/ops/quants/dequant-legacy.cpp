@@ -2,8 +2,8 @@
 // (model-formats.md §9.11). Element j of a block takes the low nibble of qs[j] (j < 16) or the high
 // nibble of qs[j-16]; Q5 adds bit j of the little-endian u32 qh as the fifth bit.
 #include "core/half.h"
-#include "formats/gguf/quants/quant-blocks.h"
-#include "formats/gguf/quants/quant-kernels.h"
+#include "ops/quants/quant-blocks.h"
+#include "ops/quants/quant-kernels.h"
 
 #include <cstring>
 

@@ -4,9 +4,9 @@
 // 8 bits, and finally every element is re-rounded against its *stored* sub-block scale, so the
 // levels match what the dequantizer will reconstruct.
 #include "core/half.h"
-#include "formats/gguf/quants/quant-blocks.h"
-#include "formats/gguf/quants/quant-kernels.h"
-#include "formats/gguf/quants/quant-search.h"
+#include "ops/quants/quant-blocks.h"
+#include "ops/quants/quant-kernels.h"
+#include "ops/quants/quant-search.h"
 
 #include <algorithm>
 #include <cstring>

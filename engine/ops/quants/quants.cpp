@@ -1,10 +1,10 @@
 // Dispatch of quants.h: ggml type id -> block kernel, with the F32/F16/BF16 plain types handled
 // element by element. Errors name the type and the row length.
-#include "formats/gguf/quants/quants.h"
+#include "ops/quants/quants.h"
 
 #include "core/half.h"
-#include "formats/gguf/gguf-types.h"
-#include "formats/gguf/quants/quant-kernels.h"
+#include "core/dtypes.h"
+#include "ops/quants/quant-kernels.h"
 
 #include <cstring>
 #include <string>
@@ -13,7 +13,7 @@ namespace moe::quants {
 
 namespace {
 
-using gguf::GgmlType;
+using moe::GgmlType;
 using DequantFn = void (*)(const void*, float*, int64_t);
 using QuantFn = void (*)(const float*, void*, int64_t);
 
@@ -54,21 +54,21 @@ Status checkRow(uint32_t type, int64_t n, bool quantizing) {
     const bool known = quantizing ? canQuantize(type) : canDequantize(type);
     if (!known)
         return Status(StatusCode::Unsupported, std::string(quantizing ? "quantize" : "dequantize") +
-                                                   ": ggml type " + gguf::typeName(type) +
+                                                   ": ggml type " + typeName(type) +
                                                    " is not supported (F32, F16, BF16, Q4_0, Q4_1, "
                                                    "Q5_0, Q5_1, Q8_0, Q2_K..Q6_K)");
     if (n < 0 || rowBytes(type, n) == 0)
         return Status(StatusCode::InvalidArgument,
                       std::string(quantizing ? "quantize" : "dequantize") + ": row of " + std::to_string(n) +
-                          " elements is not a whole number of " + gguf::typeName(type) + " blocks (" +
-                          std::to_string(gguf::typeTraits(type)->blockSize) + " elements)");
+                          " elements is not a whole number of " + typeName(type) + " blocks (" +
+                          std::to_string(typeTraits(type)->blockSize) + " elements)");
     return Status::ok();
 }
 
 } // namespace
 
 size_t rowBytes(uint32_t type, int64_t n) {
-    auto t = gguf::typeTraits(type);
+    auto t = typeTraits(type);
     if (!t || n <= 0 || n % t->blockSize != 0) return 0;
     return size_t(n / t->blockSize) * t->typeSize;
 }
@@ -85,7 +85,7 @@ Status dequantizeRow(uint32_t type, const void* src, float* dst, int64_t n) {
         return Status::ok();
     default: break;
     }
-    kernelsOf(type).dequant(src, dst, n / gguf::typeTraits(type)->blockSize);
+    kernelsOf(type).dequant(src, dst, n / typeTraits(type)->blockSize);
     return Status::ok();
 }
 
@@ -101,7 +101,7 @@ Status quantizeRow(uint32_t type, const float* src, void* dst, int64_t n) {
         return Status::ok();
     default: break;
     }
-    kernelsOf(type).quant(src, dst, n / gguf::typeTraits(type)->blockSize);
+    kernelsOf(type).quant(src, dst, n / typeTraits(type)->blockSize);
     return Status::ok();
 }
 

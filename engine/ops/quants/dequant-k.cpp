@@ -8,8 +8,8 @@
 //   Q6_K:      element e = 128h + 32k + l -> nibble (k / 2) of ql[64h + 32(k % 2) + l], 2 bits at
 //              shift 2k of qh[32h + l], scale 8h + 2k + l/16, minus 32
 #include "core/half.h"
-#include "formats/gguf/quants/quant-blocks.h"
-#include "formats/gguf/quants/quant-kernels.h"
+#include "ops/quants/quant-blocks.h"
+#include "ops/quants/quant-kernels.h"
 
 namespace moe::quants {
 

@@ -1,5 +1,5 @@
 // Scale searches of the K-quant quantizers (see quant-search.h).
-#include "formats/gguf/quants/quant-search.h"
+#include "ops/quants/quant-search.h"
 
 #include <algorithm>
 
