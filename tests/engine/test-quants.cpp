@@ -10,7 +10,7 @@
 #include "core/rng.h"
 #include "formats/gguf/gguf-reader.h"
 #include "formats/gguf/gguf-types.h"
-#include "formats/gguf/quants/quants.h"
+#include "ops/quants/quants.h"
 #include "moe/model-factory.h"
 #include "moe/quantize.h"
 #include "moe/session.h"
