@@ -23,8 +23,11 @@ Result<int64_t> BenchRepo::begin(const BenchEnvironment& env, const std::string&
                                  std::optional<int64_t> modelId) {
     if (env.suite.empty()) return errorStatus(StatusCode::InvalidArgument, "bench suite is empty");
     MOE_TRY(checkJsonField(env.environmentJson, "bench environment_json"));
-    MOE_ASSIGN_OR_RETURN(const int64_t runId, m_runs.begin("bench", configJson, modelId));
-    MOE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(m_db, "record bench environment"));
+    // One transaction for the run row and its environment: a crash or a failed insert never
+    // leaves a bench run that history() (a join on bench_runs) cannot see.
+    MOE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(m_db, "begin bench run"));
+    MOE_ASSIGN_OR_RETURN(const int64_t runId,
+                         m_runs.insertRunning("bench", configJson, modelId, std::nullopt));
     MOE_ASSIGN_OR_RETURN(Statement s,
                          m_db.prepare("INSERT INTO bench_runs (run_id, suite, gpu, driver, "
                                       "backend, build_commit, environment_json) VALUES (?, ?, ?, "

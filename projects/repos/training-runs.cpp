@@ -102,9 +102,18 @@ Status TrainingRunRepo::start(int64_t runId) {
 Result<int64_t> TrainingRunRepo::begin(const std::string& kind, const std::string& configJson,
                                        std::optional<int64_t> modelId,
                                        std::optional<int64_t> datasetId) {
+    MOE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(m_db, "begin run"));
+    MOE_ASSIGN_OR_RETURN(const int64_t id, insertRunning(kind, configJson, modelId, datasetId));
+    MOE_TRY(tx.commit());
+    return id;
+}
+
+Result<int64_t> TrainingRunRepo::insertRunning(const std::string& kind,
+                                               const std::string& configJson,
+                                               std::optional<int64_t> modelId,
+                                               std::optional<int64_t> datasetId) {
     if (kind.empty()) return errorStatus(StatusCode::InvalidArgument, "run kind is empty");
     MOE_TRY(checkJsonField(configJson, "run config_json"));
-    MOE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(m_db, "begin run"));
     if (modelId) MOE_TRY(requireRow(m_db, "models", "model", *modelId));
     if (datasetId) MOE_TRY(requireRow(m_db, "datasets", "dataset", *datasetId));
     MOE_ASSIGN_OR_RETURN(Statement s,
@@ -119,9 +128,7 @@ Result<int64_t> TrainingRunRepo::begin(const std::string& kind, const std::strin
     MOE_TRY(s.bind(5, utcTimestampNow()));
     MOE_TRY(s.bind(6, m_owner));
     MOE_TRY(s.run());
-    const int64_t id = m_db.lastInsertRowId();
-    MOE_TRY(tx.commit());
-    return id;
+    return m_db.lastInsertRowId();
 }
 
 Status TrainingRunRepo::finish(int64_t runId, const std::string& status,

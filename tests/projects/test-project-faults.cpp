@@ -8,6 +8,8 @@
 // - locking: a forked child holding the project makes open() fail naming the child's pid;
 //   OpenMode::ReadOnly still opens. When the child is SIGKILLed mid-run, the next open marks
 //   its run interrupted and keeps its last checkpoint.
+// - atomic bench begin: the shim fails the Nth file write from now, for every N until a call
+//   succeeds; after each failure no bench run exists without its environment row.
 #include "moe-projects/project-store.h"
 
 #include <sqlite3.h>
@@ -32,6 +34,7 @@ namespace {
 sqlite3_vfs* g_real = nullptr;
 std::atomic<int64_t> g_writeBudget{-1}; // bytes left before SQLITE_FULL; -1 = unlimited
 std::atomic<bool> g_forceReadOnly{false};
+std::atomic<int64_t> g_writesLeft{-1}; // writes that succeed before one fails; -1 = unlimited
 
 struct ShimFile {
     sqlite3_file base; // must be first
@@ -47,6 +50,7 @@ int shimWrite(sqlite3_file* f, const void* data, int n, sqlite3_int64 offset) {
         if (budget < n) return SQLITE_FULL;
         g_writeBudget = budget - n;
     }
+    if (g_writesLeft.load() >= 0 && g_writesLeft.fetch_sub(1) == 0) return SQLITE_IOERR_WRITE;
     return shim->real->pMethods->xWrite(shim->real, data, n, offset);
 }
 
@@ -151,6 +155,7 @@ private slots:
     void cleanup() {
         g_writeBudget = -1;
         g_forceReadOnly = false;
+        g_writesLeft = -1;
     }
     void diskFullFailsClearlyAndKeepsCommittedRows_data();
     void diskFullFailsClearlyAndKeepsCommittedRows();
@@ -158,6 +163,7 @@ private slots:
     void readOnlyFolderNamesTheLockFile();
     void secondProcessIsRefusedWithPid();
     void killedRunBecomesInterruptedWithCheckpoint();
+    void benchBeginIsAtomic();
 };
 
 void TestProjectFaults::diskFullFailsClearlyAndKeepsCommittedRows_data() {
@@ -331,6 +337,52 @@ void TestProjectFaults::killedRunBecomesInterruptedWithCheckpoint() {
     QVERIFY(reopened.isOk());
     QCOMPARE((*reopened)->recoveredRuns(), 0);
     QCOMPARE((*reopened)->trainingRuns().run(*mine)->status, std::string("running"));
+}
+
+void TestProjectFaults::benchBeginIsAtomic() {
+    // BenchRepo::begin writes a runs row and a bench_runs row. Failing each write in turn hits
+    // the point between the two inserts' pages (and, were they two transactions, between the
+    // two commits); a bench run must then either exist with its environment or not at all.
+    QTemporaryDir tmp;
+    const std::string dir = tmp.path().toStdString();
+    QVERIFY(ProjectStore::create(dir, "bench").isOk());
+    BenchEnvironment env;
+    env.suite = "decode";
+    env.gpu = "NVIDIA H100";
+    env.backend = "cuda";
+    int failures = 0;
+    bool succeeded = false;
+    for (int64_t n = 0; n < 200 && !succeeded; ++n) {
+        {
+            auto store = ProjectStore::open(dir);
+            QVERIFY2(store.isOk(), store.status().toString().c_str());
+            g_writesLeft = n;
+            auto run = (*store)->bench().begin(env, R"({"tokens":128})");
+            g_writesLeft = -1;
+            succeeded = run.isOk();
+            if (!succeeded) {
+                ++failures;
+                QVERIFY2(run.status().message().find("project.sqlite") != std::string::npos,
+                         run.status().message().c_str());
+            }
+        }
+        auto store = ProjectStore::open(dir, ProjectStore::OpenMode::ReadOnly);
+        QVERIFY2(store.isOk(), store.status().toString().c_str());
+        QVERIFY((*store)->checkIntegrity().isOk());
+        RunHistoryQuery benchRuns;
+        benchRuns.kind = "bench";
+        auto runs = (*store)->trainingRuns().history(benchRuns);
+        auto withEnvironment = (*store)->bench().history();
+        QVERIFY(runs.isOk() && withEnvironment.isOk());
+        QVERIFY2(runs->size() == withEnvironment->size(),
+                 qPrintable(QStringLiteral("write %1 failed: %2 bench runs, %3 with environment")
+                                .arg(n)
+                                .arg(runs->size())
+                                .arg(withEnvironment->size())));
+        QCOMPARE(runs->size(), size_t(succeeded ? 1 : 0));
+    }
+    QVERIFY(succeeded);
+    QVERIFY2(failures > 2, "the sweep never failed a write inside begin()");
 }
 
 QTEST_GUILESS_MAIN(TestProjectFaults)

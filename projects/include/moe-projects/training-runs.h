@@ -130,6 +130,13 @@ public:
     const std::string& owner() const { return m_owner; }
 
 private:
+    friend class BenchRepo; // begins its run and its environment in one transaction
+
+    // Inserts a 'running' run owned by this process inside the caller's open transaction.
+    Result<int64_t> insertRunning(const std::string& kind, const std::string& configJson,
+                                  std::optional<int64_t> modelId,
+                                  std::optional<int64_t> datasetId);
+
     Database& m_db;
     std::string m_owner;
 };
