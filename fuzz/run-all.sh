@@ -2,13 +2,14 @@
 # Runs every libFuzzer target of a fuzz build for N seconds each, all targets in parallel (one
 # process per target), and reports. docs/fuzzing.md describes the build and the figures.
 #
-# usage: fuzz/run-all.sh [-b BUILD_DIR] [-t SECONDS] [-o OUT_DIR] [-c CLI] [target ...]
+# usage: fuzz/run-all.sh [-b BUILD_DIR] [-t SECONDS] [-o OUT_DIR] [-c CLI | -s SEEDS] [target ...]
 #   BUILD_DIR  the fuzz build (default build-fuzz); targets are BUILD_DIR/fuzz/fuzz-*
 #   SECONDS    -max_total_time per target (default 600)
 #   OUT_DIR    default fuzz-out/: corpus/<target>/ (kept between runs; seeded by make-seeds.py),
 #              artifacts/<target>/ (crash-*, leak-*, timeout-*, oom-* inputs),
 #              logs/<target>.log (full output), summary.txt (each target's final stats)
 #   CLI        moestudio-cli of a normal build, for the tiny-model seeds of fuzz-model-load
+#   SEEDS      a seed folder made earlier by make-seeds.py (SEEDS/<target>/), used as it is
 # Exits 1 if any target crashed, leaked, timed out or ran out of memory (its artifact is named in
 # summary.txt), 2 on a usage error. Environment: FUZZ_ARGS adds libFuzzer flags to every target.
 set -uo pipefail
@@ -18,13 +19,15 @@ BUILD=$ROOT/build-fuzz
 SECONDS_EACH=600
 OUT=$ROOT/fuzz-out
 CLI=
-while getopts "b:t:o:c:h" opt; do
+SEEDS=
+while getopts "b:t:o:c:s:h" opt; do
     case $opt in
         b) BUILD=$(cd "$OPTARG" && pwd) ;;
         t) SECONDS_EACH=$OPTARG ;;
         o) mkdir -p "$OPTARG" && OUT=$(cd "$OPTARG" && pwd) ;;
         c) CLI=$OPTARG ;;
-        *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+        s) SEEDS=$(cd "$OPTARG" && pwd) ;;
+        *) sed -n '2,14p' "$0" >&2; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
@@ -41,9 +44,12 @@ if [[ ${#targets[@]} -eq 0 ]]; then
 fi
 
 mkdir -p "$OUT/corpus" "$OUT/artifacts" "$OUT/logs"
-seedArgs=("$OUT/seeds")
-[[ -n $CLI ]] && seedArgs+=(--cli "$CLI")
-python3 "$ROOT/fuzz/make-seeds.py" "${seedArgs[@]}" >/dev/null || exit 2
+if [[ -z $SEEDS ]]; then
+    SEEDS=$OUT/seeds
+    seedArgs=("$SEEDS")
+    [[ -n $CLI ]] && seedArgs+=(--cli "$CLI")
+    python3 "$ROOT/fuzz/make-seeds.py" "${seedArgs[@]}" >/dev/null || exit 2
+fi
 
 dictFor() {
     case $1 in
@@ -62,7 +68,7 @@ for t in "${targets[@]}"; do
     dictArg=()
     [[ -f $dict ]] && dictArg=("-dict=$dict")
     # shellcheck disable=SC2086  # FUZZ_ARGS is a list of flags
-    "$BUILD/fuzz/$t" "$OUT/corpus/$t" "$OUT/seeds/$t" "${dictArg[@]}" \
+    "$BUILD/fuzz/$t" "$OUT/corpus/$t" "$SEEDS/$t" "${dictArg[@]}" \
         -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
         -artifact_prefix="$OUT/artifacts/$t/" ${FUZZ_ARGS:-} >"$OUT/logs/$t.log" 2>&1 &
     pids[$t]=$!

@@ -24,6 +24,22 @@ Result<Json> readJson(const std::string& path) {
     return j;
 }
 
+// No published vocabulary comes near this (Gemma 3: 262k); a larger id would size the id table
+// from one hostile number, so it is refused before anything is allocated.
+constexpr int64_t kMaxTokenId = (int64_t(1) << 22) - 1;
+
+// A token id field: a JSON integer in [0, kMaxTokenId]. Anything else (a float, a string, a
+// negative or huge number) fails naming path, where and what was expected.
+Result<int32_t> jsonTokenId(const std::string& path, const std::string& where, const Json& j) {
+    if (j.is_number_unsigned() && j.get<uint64_t>() <= uint64_t(kMaxTokenId))
+        return int32_t(j.get<uint64_t>());
+    if (j.is_number_integer() && j.get<int64_t>() >= 0 && j.get<int64_t>() <= kMaxTokenId)
+        return int32_t(j.get<int64_t>());
+    return Status(StatusCode::CorruptFile, path + ": " + where + " is " + j.dump() +
+                                               ", expected a token id from 0 to " +
+                                               std::to_string(kMaxTokenId));
+}
+
 std::string typeOf(const Json& j) {
     return j.is_object() && j.contains("type") && j["type"].is_string()
                ? j["type"].get<std::string>()
@@ -181,14 +197,22 @@ Status parsePostProcessor(const std::string& path, const std::string& where, con
             if (!specials.contains(name))
                 return Status(StatusCode::CorruptFile,
                               path + ": " + where + ".special_tokens lacks '" + name + "'");
-            for (const Json& id : specials[name].value("ids", Json::array()))
-                (seenA ? suffix : prefix).push_back(id.get<int32_t>());
+            const Json& ids = specials[name].value("ids", Json::array());
+            for (size_t k = 0; k < ids.size(); ++k) {
+                MOE_ASSIGN_OR_RETURN(int32_t id, jsonTokenId(path, where + ".special_tokens['" + name +
+                                                                       "'].ids[" + std::to_string(k) + "]",
+                                                             ids[k]));
+                (seenA ? suffix : prefix).push_back(id);
+            }
         }
         return Status::ok();
     }
     if (type == "RobertaProcessing" || type == "BertProcessing") {
-        if (j.contains("cls") && j["cls"].size() == 2) prefix.push_back(j["cls"][1].get<int32_t>());
-        if (j.contains("sep") && j["sep"].size() == 2) suffix.push_back(j["sep"][1].get<int32_t>());
+        for (const char* key : {"cls", "sep"}) {
+            if (!j.contains(key) || j[key].size() != 2) continue;
+            MOE_ASSIGN_OR_RETURN(int32_t id, jsonTokenId(path, where + "." + key + "[1]", j[key][1]));
+            (std::string(key) == "cls" ? prefix : suffix).push_back(id);
+        }
         return Status::ok();
     }
     return unsupported(path, where, type.empty() ? j.dump() : type);
@@ -224,10 +248,8 @@ BpeTokenizer::fromTokenizerJson(const std::string& path, const std::string& conf
 
         int32_t maxId = -1;
         for (auto it = model["vocab"].begin(); it != model["vocab"].end(); ++it) {
-            const int32_t id = it.value().get<int32_t>();
-            if (id < 0)
-                return Status(StatusCode::CorruptFile,
-                              path + ": model.vocab['" + it.key() + "'] is negative");
+            MOE_ASSIGN_OR_RETURN(const int32_t id,
+                                 jsonTokenId(path, "model.vocab['" + it.key() + "']", it.value()));
             tok->m_vocab.emplace(it.key(), id);
             maxId = std::max(maxId, id);
         }
@@ -236,7 +258,11 @@ BpeTokenizer::fromTokenizerJson(const std::string& path, const std::string& conf
             const Json& a = added[k];
             AddedToken t;
             t.content = a.value("content", std::string());
-            t.id = a.value("id", -1);
+            if (!a.is_object() || !a.contains("id"))
+                return Status(StatusCode::CorruptFile, path + ": added_tokens[" +
+                                                           std::to_string(k) + "] lacks an id");
+            MOE_ASSIGN_OR_RETURN(t.id, jsonTokenId(path, "added_tokens[" + std::to_string(k) + "].id",
+                                                   a["id"]));
             t.special = a.value("special", false);
             t.lstrip = a.value("lstrip", false);
             t.rstrip = a.value("rstrip", false);
