@@ -148,6 +148,13 @@ Status TrainingRunRepo::finish(int64_t runId, const std::string& status,
                                " already finished as '" + current + "'; cannot mark it '" +
                                status + "'");
     }
+    if (current == "queued" && status != "cancelled") {
+        // A run that never started can only be withdrawn, not completed, failed or interrupted.
+        return errorStatus(StatusCode::InvalidArgument,
+                           m_db.path() + ": run " + std::to_string(runId) +
+                               " is 'queued'; it can only be cancelled before it starts, not "
+                               "marked '" + status + "'");
+    }
     MOE_ASSIGN_OR_RETURN(Statement s,
                          m_db.prepare("UPDATE runs SET status = ?, result_json = ?, "
                                       "finished_at = ? WHERE id = ?",

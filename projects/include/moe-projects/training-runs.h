@@ -100,7 +100,7 @@ public:
     Result<int64_t> begin(const std::string& kind, const std::string& configJson,
                           std::optional<int64_t> modelId = {},
                           std::optional<int64_t> datasetId = {});
-    // queued/running -> completed | failed | cancelled | interrupted.
+    // running -> completed | failed | cancelled | interrupted; queued -> cancelled only.
     Status finish(int64_t runId, const std::string& status, const std::string& resultJson);
 
     Result<RunSummary> run(int64_t runId);
