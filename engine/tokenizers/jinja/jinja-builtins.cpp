@@ -276,8 +276,18 @@ Value callGlobal(const std::string& name, const CallArgs& a, int line, int col, 
             if (a.args.size() >= 3) step = a.args[2].asInt();
         }
         if (step == 0) fail("range() arg 3 must not be zero", line, col);
+        // jinja2's sandbox (HF renders in one) refuses ranges over MAX_RANGE = 100000 items.
+        // Unsigned arithmetic: the true span and every item fit, and wrap-around is defined.
+        constexpr uint64_t kMaxRange = 100000;
+        const bool up = step > 0;
+        const uint64_t span = up ? (stop > start ? uint64_t(stop) - uint64_t(start) : 0)
+                                 : (start > stop ? uint64_t(start) - uint64_t(stop) : 0);
+        const uint64_t absStep = up ? uint64_t(step) : 0 - uint64_t(step);
+        const uint64_t count = span == 0 ? 0 : (span - 1) / absStep + 1;
+        if (count > kMaxRange)
+            fail("range too big: the sandbox blocks ranges larger than 100000 items", line, col);
         List l;
-        for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) l.push_back(Value::integer(i));
+        for (uint64_t k = 0; k < count; ++k) l.push_back(Value::integer(int64_t(uint64_t(start) + k * uint64_t(step))));
         return Value::list(std::move(l));
     }
     if (name == "strftime_now") {

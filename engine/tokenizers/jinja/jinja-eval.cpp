@@ -2,6 +2,8 @@
 // live in jinja-builtins.cpp.
 #include "tokenizers/jinja/jinja-eval.h"
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 
 namespace moe::jinja {
@@ -9,6 +11,25 @@ namespace moe::jinja {
 namespace {
 
 constexpr int kMaxDepth = 200; // macro recursion guard
+// Resource limits, so a hostile template fails with an error instead of hanging or exhausting
+// memory (found by fuzz/fuzz-chat-template). Real chat templates stay orders of magnitude below:
+// a few hundred steps and a few KiB per message.
+constexpr uint64_t kMaxSteps = 5'000'000;       // statements + expressions evaluated per render
+constexpr size_t kMaxStringBytes = size_t(1) << 24; // any string built, and the output
+constexpr size_t kMaxListItems = size_t(1) << 20;   // any list built by +
+
+// Python ints never overflow; ours are int64, so an out-of-range result is an error, not UB.
+int64_t checkedInt(bool overflowed, int64_t v, const std::string& op, const Expr& e) {
+    if (overflowed) throw JinjaError("integer overflow in " + op + " (values are 64-bit)", e.line, e.col);
+    return v;
+}
+
+void checkSize(size_t n, size_t limit, const char* what, int line, int col) {
+    if (n > limit)
+        throw JinjaError(std::string(what) + " of " + std::to_string(n) + " exceeds the limit of " +
+                             std::to_string(limit),
+                         line, col);
+}
 
 [[noreturn]] void undefinedError(const Expr& e, const std::string& what) {
     throw JinjaError(what, e.line, e.col);
@@ -54,6 +75,8 @@ Evaluator::Flow Evaluator::exec(const Body& body, std::string& out) {
 }
 
 Evaluator::Flow Evaluator::execStmt(const Stmt& s, std::string& out) {
+    step(s.line, s.col);
+    checkSize(out.size(), kMaxStringBytes, "rendered output bytes", s.line, s.col);
     switch (s.kind) {
     case StmtKind::Text: out += s.text; break;
     case StmtKind::Emit: out += eval(*s.expr).toStr(); break;
@@ -218,8 +241,17 @@ Value Evaluator::evalCall(const Expr& e) {
     throw JinjaError("'" + f.typeName() + "' object is not callable", e.line, e.col);
 }
 
+void Evaluator::step(int line, int col) {
+    if (++m_steps > kMaxSteps)
+        throw JinjaError("template evaluation exceeded " + std::to_string(kMaxSteps) + " steps", line, col);
+}
+
 Value Evaluator::binary(const std::string& op, const Value& x, const Value& y, const Expr& e) {
-    if (op == "~") return Value::string(x.toStr() + y.toStr());
+    if (op == "~") {
+        const std::string a = x.toStr(), b = y.toStr();
+        checkSize(a.size() + b.size(), kMaxStringBytes, "string bytes", e.line, e.col);
+        return Value::string(a + b);
+    }
     if (x.isUndefined()) undefinedError(*e.a, undefinedName(*e.a));
     if (y.isUndefined()) undefinedError(*e.b, undefinedName(*e.b));
     const bool nums = x.isNumber() && y.isNumber();
@@ -230,10 +262,15 @@ Value Evaluator::binary(const std::string& op, const Value& x, const Value& y, c
                          e.line, e.col);
     };
     if (op == "+") {
-        if (ints) return Value::integer(x.asInt() + y.asInt());
+        int64_t r = 0;
+        if (ints) return Value::integer(checkedInt(__builtin_add_overflow(x.asInt(), y.asInt(), &r), r, op, e));
         if (nums) return Value::number(x.asFloat() + y.asFloat());
-        if (x.isString() && y.isString()) return Value::string(x.str() + y.str());
+        if (x.isString() && y.isString()) {
+            checkSize(x.str().size() + y.str().size(), kMaxStringBytes, "string bytes", e.line, e.col);
+            return Value::string(x.str() + y.str());
+        }
         if (x.isList() && y.isList()) {
+            checkSize(x.items().size() + y.items().size(), kMaxListItems, "list items", e.line, e.col);
             List l = x.items();
             l.insert(l.end(), y.items().begin(), y.items().end());
             return Value::list(std::move(l));
@@ -241,19 +278,25 @@ Value Evaluator::binary(const std::string& op, const Value& x, const Value& y, c
         return bad();
     }
     if (op == "-") {
-        if (ints) return Value::integer(x.asInt() - y.asInt());
+        int64_t r = 0;
+        if (ints) return Value::integer(checkedInt(__builtin_sub_overflow(x.asInt(), y.asInt(), &r), r, op, e));
         if (nums) return Value::number(x.asFloat() - y.asFloat());
         return bad();
     }
     if (op == "*") {
-        if (ints) return Value::integer(x.asInt() * y.asInt());
+        int64_t r = 0;
+        if (ints) return Value::integer(checkedInt(__builtin_mul_overflow(x.asInt(), y.asInt(), &r), r, op, e));
         if (nums) return Value::number(x.asFloat() * y.asFloat());
         const Value* s = x.isString() ? &x : y.isString() ? &y : nullptr;
         const Value* n = x.isNumber() ? &x : y.isNumber() ? &y : nullptr;
         if (s && n && n->kind() != Kind::Float) {
-            std::string r;
-            for (int64_t i = 0; i < n->asInt(); ++i) r += s->str();
-            return Value::string(r);
+            const int64_t times = std::max<int64_t>(n->asInt(), 0);
+            if (!s->str().empty())
+                checkSize(times > int64_t(kMaxStringBytes) ? size_t(times) : size_t(times) * s->str().size(),
+                          kMaxStringBytes, "string bytes", e.line, e.col);
+            std::string out;
+            for (int64_t i = 0; i < times && !s->str().empty(); ++i) out += s->str();
+            return Value::string(out);
         }
         return bad();
     }
@@ -266,6 +309,7 @@ Value Evaluator::binary(const std::string& op, const Value& x, const Value& y, c
         if (y.asFloat() == 0) throw JinjaError("integer division or modulo by zero", e.line, e.col);
         if (ints) {
             const int64_t a = x.asInt(), b = y.asInt();
+            checkedInt(a == INT64_MIN && b == -1, 0, op, e);
             int64_t q = a / b, r = a % b;
             if (r != 0 && ((r < 0) != (b < 0))) {
                 --q;
@@ -278,9 +322,12 @@ Value Evaluator::binary(const std::string& op, const Value& x, const Value& y, c
         return op == "//" ? Value::number(q) : Value::number(a - q * b);
     }
     if (op == "**") {
-        if (ints && y.asInt() >= 0) {
-            int64_t r = 1;
-            for (int64_t i = 0; i < y.asInt(); ++i) r *= x.asInt();
+        if (ints && y.asInt() >= 0) { // square-and-multiply: log2(exponent) steps, each checked
+            int64_t r = 1, base = x.asInt();
+            for (int64_t k = y.asInt(); k > 0; k >>= 1) {
+                if (k & 1) checkedInt(__builtin_mul_overflow(r, base, &r), 0, op, e);
+                if (k > 1) checkedInt(__builtin_mul_overflow(base, base, &base), 0, op, e);
+            }
             return Value::integer(r);
         }
         return Value::number(std::pow(x.asFloat(), y.asFloat()));
@@ -289,6 +336,7 @@ Value Evaluator::binary(const std::string& op, const Value& x, const Value& y, c
 }
 
 Value Evaluator::eval(const Expr& e) {
+    step(e.line, e.col);
     switch (e.kind) {
     case ExprKind::Literal: return e.value;
     case ExprKind::Name: return lookup(e.name);
@@ -334,7 +382,8 @@ Value Evaluator::eval(const Expr& e) {
         Value v = eval(*e.a);
         if (!v.isNumber()) throw JinjaError("bad operand type for unary " + std::string(e.kind == ExprKind::Neg ? "-" : "+") + ": '" + v.typeName() + "'", e.line, e.col);
         if (e.kind == ExprKind::Pos) return v.kind() == Kind::Bool ? Value::integer(v.asInt()) : v;
-        return v.kind() == Kind::Float ? Value::number(-v.asFloat()) : Value::integer(-v.asInt());
+        if (v.kind() == Kind::Float) return Value::number(-v.asFloat());
+        return Value::integer(checkedInt(v.asInt() == INT64_MIN, -v.asInt(), "unary -", e));
     }
     case ExprKind::Not: return Value::boolean(!eval(*e.a).truthy());
     case ExprKind::And: {

@@ -6,6 +6,7 @@
 
 #include "tokenizers/jinja/jinja-ast.h"
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -37,6 +38,10 @@ private:
 
     std::vector<Frame> m_frames;
     int m_depth = 0;
+    uint64_t m_steps = 0; // statements and expressions evaluated; capped per render
+
+    // Counts one evaluation step; throws JinjaError at line:col past the per-render budget.
+    void step(int line, int col);
 
     Flow exec(const Body& body, std::string& out);
     Flow execStmt(const Stmt& s, std::string& out);

@@ -24,6 +24,24 @@ private:
     const std::vector<Token>& m_t;
     size_t m_i = 0;
 
+    // Parentheses, brackets, unary operators and blocks recurse; a hostile template nesting
+    // thousands deep would overflow the stack (found by fuzz/fuzz-chat-template). jinja2 itself
+    // stops at Python's recursion limit, a few hundred levels.
+    static constexpr int kMaxNesting = 256; // each ( costs about three levels
+    int m_nesting = 0;
+    struct Nest {
+        Parser& p;
+        Nest(Parser& parser, const Token& at) : p(parser) {
+            if (++p.m_nesting > kMaxNesting) {
+                --p.m_nesting;
+                throw JinjaError("nesting deeper than " + std::to_string(kMaxNesting) + " levels", at.line, at.col);
+            }
+        }
+        ~Nest() { --p.m_nesting; }
+        Nest(const Nest&) = delete;
+        Nest& operator=(const Nest&) = delete;
+    };
+
     const Token& cur() const { return m_t[m_i]; }
     const Token& peek(size_t k = 1) const { return m_t[std::min(m_i + k, m_t.size() - 1)]; }
     const Token& next() { return m_t[m_i < m_t.size() - 1 ? m_i++ : m_i]; }
@@ -70,6 +88,7 @@ private:
     // Parses statements until a block tag named in `ends` (consumed up to its name; its name is
     // returned in endTag) or the end of the template (only when ends is empty).
     Body parseBody(const std::set<std::string>& ends, std::string& endTag) {
+        const Nest nest(*this, cur());
         Body body;
         for (;;) {
             const Token& t = cur();
@@ -227,6 +246,7 @@ private:
 
     ExprPtr parseExpr(bool withCondExpr = true) {
         const Token& at = cur();
+        const Nest nest(*this, at);
         ExprPtr e = parseOr();
         if (!withCondExpr) return e;
         while (isName("if")) {
@@ -266,6 +286,7 @@ private:
     }
 
     ExprPtr parseNot() {
+        const Nest nest(*this, cur());
         if (isName("not")) {
             auto n = node(ExprKind::Not, next());
             n->a = parseNot();
@@ -345,6 +366,7 @@ private:
     }
 
     ExprPtr parseUnary(bool withFilter) {
+        const Nest nest(*this, cur());
         ExprPtr e;
         if (isOp("-") || isOp("+")) {
             const Token& at = next();
