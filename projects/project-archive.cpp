@@ -131,8 +131,13 @@ Result<std::unique_ptr<ProjectStore>> ProjectStore::importFrom(const std::string
         fs::create_directories(staging / sub, ec);
     {
         // Opening migrates an older export and refuses a newer one; the check proves the copy.
-        MOE_ASSIGN_OR_RETURN(auto staged, open(staging.string()));
-        MOE_TRY(staged->checkIntegrity());
+        // Errors name the archive first: the staging folder is gone once this returns.
+        auto staged = open(staging.string());
+        Status checked = staged ? (*staged)->checkIntegrity() : staged.status();
+        if (!checked) {
+            return errorStatus(checked.code(), archive + ": the project database in the export "
+                                                         "is unusable: " + checked.message());
+        }
     }
     if (fs::exists(target, ec)) fs::remove(target, ec); // empty folder
     fs::rename(staging, target, ec);
