@@ -1,10 +1,13 @@
-// `moestudio-cli project init|list|check` run as a process (MOE_CLI_PATH): output a person can
-// read (created path and schema version, aligned tables, "ok"), and errors as a
-// "moestudio-cli: <message>" line on stderr with exit code 1 (2 for usage errors, per commands.h).
+// `moestudio-cli project init|list|check|info|runs|export|import` and `runs show` run as a
+// process (MOE_CLI_PATH): output a person can read (created path and schema version, aligned
+// tables, "ok", entity counts, run history and one run in full), and errors as a
+// "moestudio-cli: <message>" line on stderr naming the project, archive or run, with exit code 1
+// (2 for usage errors, per commands.h).
 #include "moe-projects/project-store.h"
 
 #include <QDir>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -48,6 +51,7 @@ class TestProjectCli : public QObject {
 private slots:
     void initListCheck();
     void listShowsAlignedTables();
+    void infoRunsShowExportImport();
     void errors_data();
     void errors();
 };
@@ -82,7 +86,7 @@ void TestProjectCli::listShowsAlignedTables() {
         QVERIFY(store.isOk());
         ModelRecord model;
         model.path = "/models/a.gguf";
-        model.name = "A";
+        model.name = "Alpha";
         model.contentHash = "fp1:aaaa";
         model.format = "gguf";
         model.fileBytes = 3 << 20;
@@ -124,6 +128,100 @@ void TestProjectCli::listShowsAlignedTables() {
     QVERIFY2(list.out.contains(QStringLiteral("completed")), qPrintable(list.out));
 }
 
+void TestProjectCli::infoRunsShowExportImport() {
+    QTemporaryDir tmp;
+    const QString dir = tmp.filePath(QStringLiteral("proj"));
+    int64_t finetune = 0, lastCheckpoint = 0;
+    {
+        auto store = ProjectStore::create(dir.toStdString(), "CLI runs");
+        QVERIFY(store.isOk());
+        ModelRecord model;
+        model.path = "/models/a.gguf";
+        model.contentHash = "fp1:a";
+        const int64_t m = *(*store)->addModel(model);
+        TrainingRunRepo& runs = (*store)->trainingRuns();
+        finetune = *runs.begin("finetune", R"({"method":"lora"})", m);
+        std::vector<MetricRow> rows(3);
+        for (size_t i = 0; i < rows.size(); ++i) {
+            rows[i].step = static_cast<int64_t>(i) * 10;
+            rows[i].loss = 3.0 - static_cast<double>(i) * 0.5;
+            rows[i].learningRate = 2e-4;
+        }
+        rows[2].evalLoss = 1.75;
+        QVERIFY(runs.appendMetrics(finetune, rows).isOk());
+        QVERIFY(runs.addCheckpoint(finetune, 10, "checkpoints/run-1/step-10").isOk());
+        lastCheckpoint = *runs.addCheckpoint(finetune, 20, "checkpoints/run-1/step-20");
+        QVERIFY(runs.finish(finetune, "completed", R"({"final_loss":2})").isOk());
+        BenchEnvironment env;
+        env.suite = "decode";
+        QVERIFY((*store)->bench().begin(env, "{}").isOk()); // left running
+    }
+    const CliResult info = runCli({"project", "info", dir});
+    QVERIFY2(info.exitCode == 0, qPrintable(info.err));
+    QVERIFY2(info.out.startsWith(QStringLiteral("project 'CLI runs'")), qPrintable(info.out));
+    QVERIFY2(info.out.contains(QRegularExpression(
+                 QStringLiteral("schema version +%1\n").arg(ProjectStore::latestSchemaVersion()))),
+             qPrintable(info.out));
+    QVERIFY2(info.out.contains(QRegularExpression(QStringLiteral("models +1 \\(1 versions\\)"))),
+             qPrintable(info.out));
+    QVERIFY2(info.out.contains(QRegularExpression(QStringLiteral("runs +2 \\(1 running\\)"))),
+             qPrintable(info.out));
+
+    const CliResult history = runCli({"project", "runs", dir});
+    QVERIFY2(history.exitCode == 0, qPrintable(history.err));
+    QVERIFY2(history.out.startsWith(QStringLiteral("runs (2)\n")), qPrintable(history.out));
+    const QStringList lines = history.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QVERIFY(lines.size() == 4 && lines[1].contains(QStringLiteral("LAST LOSS")));
+    QVERIFY2(lines[2].contains(QStringLiteral("bench")) && lines[2].contains("running"),
+             qPrintable(history.out)); // newest first
+    const QStringList cells = lines[3].simplified().split(QLatin1Char(' '));
+    QVERIFY2(cells.size() >= 7, qPrintable(lines[3]));
+    QCOMPARE(cells.mid(0, 7), (QStringList{QString::number(finetune), "finetune", "completed", "1",
+                                           "20", "2", "1.75"}));
+    const CliResult benchOnly = runCli({"project", "runs", dir, "--kind", "bench"});
+    QVERIFY2(benchOnly.exitCode == 0 && benchOnly.out.startsWith(QStringLiteral("runs (1)\n")),
+             qPrintable(benchOnly.out + benchOnly.err));
+
+    const CliResult show = runCli({"runs", "show", QString::number(finetune), "--project", dir});
+    QVERIFY2(show.exitCode == 0, qPrintable(show.err));
+    for (const QString& expected :
+         {QStringLiteral("run %1 (finetune)\n").arg(finetune),
+          QStringLiteral("  status      completed\n"), QStringLiteral("  model       1\n"),
+          QStringLiteral("  config      {\"method\":\"lora\"}\n"),
+          QStringLiteral("  result      {\"final_loss\":2}\n"), QStringLiteral("  rows        3\n"),
+          QStringLiteral("  steps       0 .. 20\n"), QStringLiteral("  last loss   2\n"),
+          QStringLiteral("  best eval   1.75\n"), QStringLiteral("  last lr     0.0002\n"),
+          QStringLiteral("checkpoints (2)\n"),
+          QStringLiteral("  %1  step 20  checkpoints/run-1/step-20  (last)\n").arg(lastCheckpoint)}) {
+        QVERIFY2(show.out.contains(expected), qPrintable(expected + "\nnot in\n" + show.out));
+    }
+
+    const QString archive = tmp.filePath(QStringLiteral("proj.moeproj"));
+    const CliResult exported = runCli({"project", "export", dir, archive});
+    QVERIFY2(exported.exitCode == 0, qPrintable(exported.err));
+    QCOMPARE(exported.out, QStringLiteral("exported project 'CLI runs' to %1\n").arg(archive));
+    QVERIFY(QFileInfo(archive).size() > 0);
+    const QString copy = tmp.filePath(QStringLiteral("copy"));
+    const CliResult imported = runCli({"project", "import", archive, copy});
+    QVERIFY2(imported.exitCode == 0, qPrintable(imported.err));
+    QVERIFY2(imported.out.startsWith(QStringLiteral("imported project 'CLI runs' into %1 (schema "
+                                                    "version ")
+                                         .arg(copy)),
+             qPrintable(imported.out));
+    const CliResult copyInfo = runCli({"project", "info", copy});
+    QVERIFY2(copyInfo.exitCode == 0, qPrintable(copyInfo.err));
+    // The same counts, except that the bench run left running in the source is interrupted in
+    // the copy: no process runs it there (import opens read-write and recovers it).
+    QCOMPARE(copyInfo.out, QString(info.out)
+                               .replace(dir, copy)
+                               .replace(QStringLiteral("(1 running)"), QStringLiteral("(0 running)")));
+    // Importing again over the now non-empty folder is refused, naming it.
+    const CliResult again = runCli({"project", "import", archive, copy});
+    QCOMPARE(again.exitCode, 1);
+    QVERIFY2(again.err.contains(copy) && again.err.contains(QStringLiteral("not empty")),
+             qPrintable(again.err));
+}
+
 void TestProjectCli::errors_data() {
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QString>("mentions");
@@ -142,6 +240,34 @@ void TestProjectCli::errors_data() {
         << QStringList{"project", "init", "@tmp/x", "--name"} << "--name" << 2;
     QTest::newRow("list two folders")
         << QStringList{"project", "list", "@tmp", "@made"} << "expected one DIR" << 2;
+    QTest::newRow("info non-project")
+        << QStringList{"project", "info", "@tmp"} << "@tmp: not a MoE Studio project" << 1;
+    QTest::newRow("runs missing folder")
+        << QStringList{"project", "runs", "@tmp/nope"} << "no such project folder" << 1;
+    QTest::newRow("runs unknown option")
+        << QStringList{"project", "runs", "@made", "--color"} << "unknown option" << 2;
+    QTest::newRow("export missing folder") << QStringList{"project", "export", "@tmp/nope",
+                                                          "@tmp/x.moeproj"}
+                                           << "@tmp/nope" << 1;
+    QTest::newRow("export without file")
+        << QStringList{"project", "export", "@made"} << "expected DIR FILE" << 2;
+    QTest::newRow("import missing archive")
+        << QStringList{"project", "import", "@tmp/none.moeproj", "@tmp/x"}
+        << "@tmp/none.moeproj: cannot read" << 1;
+    QTest::newRow("import into a project")
+        << QStringList{"project", "import", "@tmp/none.moeproj", "@made"} << "@made: not empty"
+        << 1;
+    QTest::newRow("runs show missing run")
+        << QStringList{"runs", "show", "99", "--project", "@made"}
+        << "@made/project.sqlite: no run with id 99" << 1;
+    QTest::newRow("runs show non-project")
+        << QStringList{"runs", "show", "1", "--project", "@tmp"} << "not a MoE Studio project"
+        << 1;
+    QTest::newRow("runs show bad id")
+        << QStringList{"runs", "show", "abc", "--project", "@made"} << "got 'abc'" << 2;
+    QTest::newRow("runs show without project")
+        << QStringList{"runs", "show", "1"} << "missing --project" << 2;
+    QTest::newRow("runs without show") << QStringList{"runs", "list"} << "expected 'show'" << 2;
 }
 
 void TestProjectCli::errors() {
@@ -151,9 +277,14 @@ void TestProjectCli::errors() {
     QTemporaryDir tmp;
     const QString made = tmp.filePath(QStringLiteral("made"));
     QVERIFY(ProjectStore::create(made.toStdString(), "made").isOk());
-    for (QString& arg : args) {
-        arg.replace(QStringLiteral("@made"), made);
-        arg.replace(QStringLiteral("@tmp"), tmp.path());
+    for (QString* text : [&] {
+             QList<QString*> all{&mentions};
+             for (QString& arg : args)
+                 all << &arg;
+             return all;
+         }()) {
+        text->replace(QStringLiteral("@made"), made);
+        text->replace(QStringLiteral("@tmp"), tmp.path());
     }
     const CliResult result = runCli(args);
     QCOMPARE(result.exitCode, exitCode);
