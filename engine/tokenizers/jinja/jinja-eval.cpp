@@ -263,7 +263,10 @@ Value Evaluator::binary(const std::string& op, const Value& x, const Value& y, c
     };
     if (op == "+") {
         int64_t r = 0;
-        if (ints) return Value::integer(checkedInt(__builtin_add_overflow(x.asInt(), y.asInt(), &r), r, op, e));
+        if (ints) {
+            const bool overflowed = __builtin_add_overflow(x.asInt(), y.asInt(), &r);
+            return Value::integer(checkedInt(overflowed, r, op, e));
+        }
         if (nums) return Value::number(x.asFloat() + y.asFloat());
         if (x.isString() && y.isString()) {
             checkSize(x.str().size() + y.str().size(), kMaxStringBytes, "string bytes", e.line, e.col);
@@ -279,13 +282,19 @@ Value Evaluator::binary(const std::string& op, const Value& x, const Value& y, c
     }
     if (op == "-") {
         int64_t r = 0;
-        if (ints) return Value::integer(checkedInt(__builtin_sub_overflow(x.asInt(), y.asInt(), &r), r, op, e));
+        if (ints) {
+            const bool overflowed = __builtin_sub_overflow(x.asInt(), y.asInt(), &r);
+            return Value::integer(checkedInt(overflowed, r, op, e));
+        }
         if (nums) return Value::number(x.asFloat() - y.asFloat());
         return bad();
     }
     if (op == "*") {
         int64_t r = 0;
-        if (ints) return Value::integer(checkedInt(__builtin_mul_overflow(x.asInt(), y.asInt(), &r), r, op, e));
+        if (ints) {
+            const bool overflowed = __builtin_mul_overflow(x.asInt(), y.asInt(), &r);
+            return Value::integer(checkedInt(overflowed, r, op, e));
+        }
         if (nums) return Value::number(x.asFloat() * y.asFloat());
         const Value* s = x.isString() ? &x : y.isString() ? &y : nullptr;
         const Value* n = x.isNumber() ? &x : y.isNumber() ? &y : nullptr;
@@ -383,7 +392,8 @@ Value Evaluator::eval(const Expr& e) {
         if (!v.isNumber()) throw JinjaError("bad operand type for unary " + std::string(e.kind == ExprKind::Neg ? "-" : "+") + ": '" + v.typeName() + "'", e.line, e.col);
         if (e.kind == ExprKind::Pos) return v.kind() == Kind::Bool ? Value::integer(v.asInt()) : v;
         if (v.kind() == Kind::Float) return Value::number(-v.asFloat());
-        return Value::integer(checkedInt(v.asInt() == INT64_MIN, -v.asInt(), "unary -", e));
+        const bool overflowed = v.asInt() == INT64_MIN;
+        return Value::integer(checkedInt(overflowed, overflowed ? 0 : -v.asInt(), "unary -", e));
     }
     case ExprKind::Not: return Value::boolean(!eval(*e.a).truthy());
     case ExprKind::And: {
