@@ -56,8 +56,8 @@ QStringList dumpTables(const QString& database) {
     for (const auto& t : tables) {
         const QString table = t.front();
         QStringList quoted;
-        for (const auto& col : query(QStringLiteral("SELECT name FROM pragma_table_info('%1')")
-                                         .arg(table)))
+        for (const auto& col :
+             query(QStringLiteral("SELECT name FROM pragma_table_info('%1')").arg(table)))
             quoted << QStringLiteral("quote(\"%1\")").arg(col.front());
         QStringList rows;
         for (const auto& row : query(QStringLiteral("SELECT %1 FROM \"%2\"")
@@ -251,17 +251,23 @@ void TestProjectArchive::importRefusesDamagedArchive() {
     QFETCH(QString, damage);
     QByteArray bytes = readFile(m_archive);
     QVERIFY(bytes.size() > 4096);
-    if (damage == "half") bytes.truncate(bytes.size() / 2);
-    else if (damage == "300") bytes.truncate(300);
-    else if (damage == "noEnd") bytes.chop(1024);
-    else if (damage == "header") bytes[0] = static_cast<char>(bytes[0] ^ 0x20);
+    if (damage == "half")
+        bytes.truncate(bytes.size() / 2);
+    else if (damage == "300")
+        bytes.truncate(300);
+    else if (damage == "noEnd")
+        bytes.chop(1024);
+    else if (damage == "header")
+        bytes[0] = static_cast<char>(bytes[0] ^ 0x20);
     else if (damage == "database") {
         const qsizetype at = bytes.indexOf("SQLite format 3");
         QVERIFY(at > 0);
         for (qsizetype i = at; i < at + 100; ++i)
             bytes[i] = 'x';
-    } else if (damage == "text") bytes = "just some text\n";
-    else if (damage == "empty") bytes.clear();
+    } else if (damage == "text")
+        bytes = "just some text\n";
+    else if (damage == "empty")
+        bytes.clear();
     QTemporaryDir parent;
     const QString archive = parent.filePath(QStringLiteral("damaged.moeproj"));
     writeFile(archive, bytes);

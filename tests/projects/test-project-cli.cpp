@@ -192,7 +192,8 @@ void TestProjectCli::infoRunsShowExportImport() {
           QStringLiteral("  steps       0 .. 20\n"), QStringLiteral("  last loss   2\n"),
           QStringLiteral("  best eval   1.75\n"), QStringLiteral("  last lr     0.0002\n"),
           QStringLiteral("checkpoints (2)\n"),
-          QStringLiteral("  %1  step 20  checkpoints/run-1/step-20  (last)\n").arg(lastCheckpoint)}) {
+          QStringLiteral("  %1  step 20  checkpoints/run-1/step-20  (last)\n")
+              .arg(lastCheckpoint)}) {
         QVERIFY2(show.out.contains(expected), qPrintable(expected + "\nnot in\n" + show.out));
     }
 
@@ -212,9 +213,8 @@ void TestProjectCli::infoRunsShowExportImport() {
     QVERIFY2(copyInfo.exitCode == 0, qPrintable(copyInfo.err));
     // The same counts, except that the bench run left running in the source is interrupted in
     // the copy: no process runs it there (import opens read-write and recovers it).
-    QCOMPARE(copyInfo.out, QString(info.out)
-                               .replace(dir, copy)
-                               .replace(QStringLiteral("(1 running)"), QStringLiteral("(0 running)")));
+    QCOMPARE(copyInfo.out, QString(info.out).replace(dir, copy).replace(
+                               QStringLiteral("(1 running)"), QStringLiteral("(0 running)")));
     // Importing again over the now non-empty folder is refused, naming it.
     const CliResult again = runCli({"project", "import", archive, copy});
     QCOMPARE(again.exitCode, 1);
@@ -246,9 +246,8 @@ void TestProjectCli::errors_data() {
         << QStringList{"project", "runs", "@tmp/nope"} << "no such project folder" << 1;
     QTest::newRow("runs unknown option")
         << QStringList{"project", "runs", "@made", "--color"} << "unknown option" << 2;
-    QTest::newRow("export missing folder") << QStringList{"project", "export", "@tmp/nope",
-                                                          "@tmp/x.moeproj"}
-                                           << "@tmp/nope" << 1;
+    QTest::newRow("export missing folder")
+        << QStringList{"project", "export", "@tmp/nope", "@tmp/x.moeproj"} << "@tmp/nope" << 1;
     QTest::newRow("export without file")
         << QStringList{"project", "export", "@made"} << "expected DIR FILE" << 2;
     QTest::newRow("import missing archive")
@@ -261,8 +260,7 @@ void TestProjectCli::errors_data() {
         << QStringList{"runs", "show", "99", "--project", "@made"}
         << "@made/project.sqlite: no run with id 99" << 1;
     QTest::newRow("runs show non-project")
-        << QStringList{"runs", "show", "1", "--project", "@tmp"} << "not a MoE Studio project"
-        << 1;
+        << QStringList{"runs", "show", "1", "--project", "@tmp"} << "not a MoE Studio project" << 1;
     QTest::newRow("runs show bad id")
         << QStringList{"runs", "show", "abc", "--project", "@made"} << "got 'abc'" << 2;
     QTest::newRow("runs show without project")

@@ -183,8 +183,8 @@ void TestStoreBench::rejectsInvalidInput_data() {
         << "badEnvJson" << int(StatusCode::InvalidArgument) << "environment_json";
     QTest::newRow("bad config json")
         << "badConfig" << int(StatusCode::InvalidArgument) << "config_json";
-    QTest::newRow("missing model") << "missingModel" << int(StatusCode::NotFound)
-                                   << "no model with id 404";
+    QTest::newRow("missing model")
+        << "missingModel" << int(StatusCode::NotFound) << "no model with id 404";
     QTest::newRow("samples of missing run")
         << "samplesMissingRun" << int(StatusCode::NotFound) << "no run with id 404";
     QTest::newRow("empty metric") << "emptyMetric" << int(StatusCode::InvalidArgument) << "metric";

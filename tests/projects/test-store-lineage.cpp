@@ -129,7 +129,8 @@ void TestStoreLineage::lineageWalksToTheBase() {
     QCOMPARE(chain->back().kind, std::string("quantization"));
     QCOMPARE(ids(*versions.lineage(esft)), (std::vector<int64_t>{baseA, esft}));
     QCOMPARE(ids(*versions.lineage(otherB)), (std::vector<int64_t>{baseB, otherB}));
-    QCOMPARE(ids(*versions.versions(a)), (std::vector<int64_t>{baseA, adapter, merge, quant, esft}));
+    QCOMPARE(ids(*versions.versions(a)),
+             (std::vector<int64_t>{baseA, adapter, merge, quant, esft}));
     QCOMPARE(ids(*versions.versions(b)), (std::vector<int64_t>{baseB, otherB}));
     QCOMPARE(versions.version(quant)->modelId, a);
     auto missing = versions.lineage(9999);
@@ -145,15 +146,20 @@ void TestStoreLineage::rejectsInvalidVersions_data() {
     QTest::addColumn<int>("code");
     QTest::addColumn<QString>("mentions");
     using moe::StatusCode;
-    QTest::newRow("base kind") << "base" << "" << 0LL << 0LL << int(StatusCode::InvalidArgument)
+    QTest::newRow("base kind") << "base"
+                               << "" << 0LL << 0LL << int(StatusCode::InvalidArgument)
                                << "kind 'base' is not one of";
-    QTest::newRow("unknown kind") << "lora" << "" << 0LL << 0LL
-                                  << int(StatusCode::InvalidArgument) << "kind 'lora'";
-    QTest::newRow("bad config") << "adapter" << "{r:" << 0LL << 0LL
-                                << int(StatusCode::InvalidArgument) << "config_json";
-    QTest::newRow("unknown parent") << "adapter" << "" << 777LL << 0LL
-                                    << int(StatusCode::NotFound) << "no model version with id 777";
-    QTest::newRow("unknown run") << "adapter" << "" << 0LL << 555LL << int(StatusCode::NotFound)
+    QTest::newRow("unknown kind") << "lora"
+                                  << "" << 0LL << 0LL << int(StatusCode::InvalidArgument)
+                                  << "kind 'lora'";
+    QTest::newRow("bad config") << "adapter"
+                                << "{r:" << 0LL << 0LL << int(StatusCode::InvalidArgument)
+                                << "config_json";
+    QTest::newRow("unknown parent")
+        << "adapter"
+        << "" << 777LL << 0LL << int(StatusCode::NotFound) << "no model version with id 777";
+    QTest::newRow("unknown run") << "adapter"
+                                 << "" << 0LL << 555LL << int(StatusCode::NotFound)
                                  << "no run with id 555";
 }
 

@@ -110,7 +110,8 @@ void TestStoreMisc::comparisonOutputsPerPromptAndVersion() {
     Fixture f;
     QVERIFY(f.make());
     const std::vector<std::string> prompts = {"Why is the sky blue?", "2+2=",
-                                              "Translate \xE2\x80\x9C" "bonjour\xE2\x80\x9D"};
+                                              "Translate \xE2\x80\x9C"
+                                              "bonjour\xE2\x80\x9D"};
     auto id = f.store->comparisons().create("colors", prompts, R"({"temperature":0})");
     QVERIFY2(id.isOk(), id.status().toString().c_str());
     ComparisonRepo& repo = f.store->comparisons();
@@ -282,10 +283,14 @@ void TestStoreMisc::rejectsInvalidInput() {
     report.format = "md";
     report.path = "reports/t.md";
     moe::Status status;
-    if (action == "datasetNoHash") status = s.datasets().add(dataset("/d", "")).status();
-    else if (action == "datasetNoPath") status = s.datasets().add(dataset("", "fp1:d")).status();
-    else if (action == "noPrompts") status = s.comparisons().create("empty", {}).status();
-    else if (action == "badSampling") status = s.comparisons().create("c", {"a"}, "{").status();
+    if (action == "datasetNoHash")
+        status = s.datasets().add(dataset("/d", "")).status();
+    else if (action == "datasetNoPath")
+        status = s.datasets().add(dataset("", "fp1:d")).status();
+    else if (action == "noPrompts")
+        status = s.comparisons().create("empty", {}).status();
+    else if (action == "badSampling")
+        status = s.comparisons().create("c", {"a"}, "{").status();
     else if (action == "outputMissingComparison") {
         out.comparisonId = 404;
         status = s.comparisons().setOutput(out);

@@ -126,12 +126,14 @@ void TestStoreTraining::runReadsBackEveryField() {
 }
 
 void TestStoreTraining::stateMachine_data() {
-    QTest::addColumn<QString>("from"); // "queued", "running" or a final state reached via running
+    QTest::addColumn<QString>("from");   // "queued", "running" or a final state reached via running
     QTest::addColumn<QString>("action"); // "start" or a status passed to finish()
     QTest::addColumn<bool>("allowed");
     QTest::addColumn<QString>("mentions");
-    QTest::newRow("queued -> running") << "queued" << "start" << true << "";
-    QTest::newRow("queued -> cancelled") << "queued" << "cancelled" << true << "";
+    QTest::newRow("queued -> running") << "queued"
+                                       << "start" << true << "";
+    QTest::newRow("queued -> cancelled") << "queued"
+                                         << "cancelled" << true << "";
     for (const char* to : {"completed", "failed", "interrupted"}) {
         QTest::addRow("queued -> %s refused", to)
             << "queued" << to << false << "only be cancelled before it starts";
@@ -139,13 +141,16 @@ void TestStoreTraining::stateMachine_data() {
     for (const char* to : {"completed", "failed", "cancelled", "interrupted"})
         QTest::addRow("running -> %s", to) << "running" << to << true << "";
     QTest::newRow("running -> start refused")
-        << "running" << "start" << false << "is 'running'; only a queued run can start";
+        << "running"
+        << "start" << false << "is 'running'; only a queued run can start";
     QTest::newRow("running -> queued refused")
-        << "running" << "queued" << false << "'queued' is not a final state";
+        << "running"
+        << "queued" << false << "'queued' is not a final state";
     QTest::newRow("running -> running refused")
-        << "running" << "running" << false << "'running' is not a final state";
-    QTest::newRow("unknown state refused")
-        << "running" << "paused" << false << "'paused' is not a final state";
+        << "running"
+        << "running" << false << "'running' is not a final state";
+    QTest::newRow("unknown state refused") << "running"
+                                           << "paused" << false << "'paused' is not a final state";
     for (const char* from : {"completed", "failed", "cancelled", "interrupted"}) {
         QTest::addRow("%s -> start refused", from)
             << from << "start" << false << QStringLiteral("is '%1'").arg(from);
@@ -171,9 +176,8 @@ void TestStoreTraining::stateMachine() {
         if (from != "running") QVERIFY(runs.finish(id, from.toStdString(), "{}").isOk());
     }
     const RunSummary before = *runs.run(id);
-    const moe::Status status = action == "start"
-                                   ? runs.start(id)
-                                   : runs.finish(id, action.toStdString(), R"({"x":1})");
+    const moe::Status status =
+        action == "start" ? runs.start(id) : runs.finish(id, action.toStdString(), R"({"x":1})");
     const RunSummary after = *runs.run(id);
     if (allowed) {
         QVERIFY2(status.isOk(), status.toString().c_str());
@@ -231,8 +235,8 @@ void TestStoreTraining::rejectsInvalidRuns_data() {
         << "artifactMissing" << int(StatusCode::NotFound) << "no run with id 997";
     QTest::newRow("artifact without kind")
         << "artifactNoKind" << int(StatusCode::InvalidArgument) << "artifact kind";
-    QTest::newRow("read missing run") << "readMissing" << int(StatusCode::NotFound)
-                                      << "project.sqlite: no run with id 997";
+    QTest::newRow("read missing run")
+        << "readMissing" << int(StatusCode::NotFound) << "project.sqlite: no run with id 997";
 }
 
 void TestStoreTraining::rejectsInvalidRuns() {
@@ -252,30 +256,41 @@ void TestStoreTraining::rejectsInvalidRuns() {
     ArtifactRecord artifact;
     artifact.kind = "adapter";
     artifact.path = "adapters/a";
-    if (action == "emptyKind") status = runs.queue("", "{}").status();
-    else if (action == "badConfig") status = runs.begin("finetune", "{\"lr\":").status();
-    else if (action == "queueMissingModel") status = runs.queue("finetune", "{}", 999).status();
+    if (action == "emptyKind")
+        status = runs.queue("", "{}").status();
+    else if (action == "badConfig")
+        status = runs.begin("finetune", "{\"lr\":").status();
+    else if (action == "queueMissingModel")
+        status = runs.queue("finetune", "{}", 999).status();
     else if (action == "beginMissingDataset")
         status = runs.begin("finetune", "{}", std::nullopt, 998).status();
-    else if (action == "startMissing") status = runs.start(997);
-    else if (action == "finishMissing") status = runs.finish(997, "completed", "");
-    else if (action == "badResult") status = runs.finish(run, "completed", "{oops");
+    else if (action == "startMissing")
+        status = runs.start(997);
+    else if (action == "finishMissing")
+        status = runs.finish(997, "completed", "");
+    else if (action == "badResult")
+        status = runs.finish(run, "completed", "{oops");
     else if (action == "metricsMissing") {
         const MetricRow row = lossRow(1, 2.0);
         status = runs.appendMetrics(997, std::span(&row, 1));
-    } else if (action == "checkpointMissing") status = runs.addCheckpoint(997, 1, "c").status();
-    else if (action == "checkpointNoPath") status = runs.addCheckpoint(run, 20, "").status();
+    } else if (action == "checkpointMissing")
+        status = runs.addCheckpoint(997, 1, "c").status();
+    else if (action == "checkpointNoPath")
+        status = runs.addCheckpoint(run, 20, "").status();
     else if (action == "checkpointBadJson")
         status = runs.addCheckpoint(run, 20, "c", "[1,").status();
-    else if (action == "checkpointTwice") status = runs.addCheckpoint(run, 10, "again").status();
+    else if (action == "checkpointTwice")
+        status = runs.addCheckpoint(run, 10, "again").status();
     else if (action == "artifactMissing") {
         artifact.runId = 997;
         status = runs.addArtifact(artifact).status();
     } else if (action == "artifactNoKind") {
         artifact.kind.clear();
         status = runs.addArtifact(artifact).status();
-    } else if (action == "readMissing") status = runs.run(997).status();
-    else QFAIL("unknown action");
+    } else if (action == "readMissing")
+        status = runs.run(997).status();
+    else
+        QFAIL("unknown action");
 
     QVERIFY(!status.isOk());
     QCOMPARE(int(status.code()), code);
@@ -465,7 +480,8 @@ void TestStoreTraining::historyNewestFirstFilteredPaged() {
     QCOMPARE(all->front().id, queued);
     for (size_t i = 1; i < all->size(); ++i) {
         QVERIFY((*all)[i - 1].startedAt >= (*all)[i].startedAt);
-        if ((*all)[i - 1].startedAt == (*all)[i].startedAt) QVERIFY((*all)[i - 1].id > (*all)[i].id);
+        if ((*all)[i - 1].startedAt == (*all)[i].startedAt)
+            QVERIFY((*all)[i - 1].id > (*all)[i].id);
     }
     RunHistoryQuery q;
     q.kind = "finetune";
