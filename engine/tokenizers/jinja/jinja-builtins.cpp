@@ -422,7 +422,7 @@ Value applyFilter(Evaluator& ev, const std::string& name, const Value& v, const 
     if (name == "abs") {
         if (!v.isNumber()) fail("abs needs a number", line, col);
         return v.kind() == Kind::Float ? Value::number(v.asFloat() < 0 ? -v.asFloat() : v.asFloat())
-                                       : Value::integer(v.asInt() < 0 ? -v.asInt() : v.asInt());
+                                       : Value::integer(v.asInt() == INT64_MIN ? INT64_MAX : v.asInt() < 0 ? -v.asInt() : v.asInt());
     }
     if (name == "int") {
         if (v.isNumber()) return Value::integer(v.asInt());

@@ -464,7 +464,12 @@ private:
                 if (cur().type == Tok::Int) {
                     n->kind = ExprKind::Item;
                     n->b = node(ExprKind::Literal, cur());
-                    n->b->value = Value::integer(std::stoll(next().text));
+                    const Token& index = next();
+                    try {
+                        n->b->value = Value::integer(std::stoll(index.text));
+                    } catch (const std::exception&) {
+                        throw JinjaError("index '" + index.text + "' out of range", index.line, index.col);
+                    }
                 } else {
                     n->name = expectName("an attribute name");
                 }

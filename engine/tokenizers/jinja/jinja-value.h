@@ -55,7 +55,15 @@ public:
     bool isMapping() const { return m_kind == Kind::Dict || m_kind == Kind::Namespace; }
 
     bool asBool() const { return m_int != 0; }
-    int64_t asInt() const { return m_kind == Kind::Float ? int64_t(m_float) : m_int; }
+    int64_t asInt() const { return m_kind == Kind::Float ? floatToInt(m_float) : m_int; }
+    // Truncates toward zero and saturates at the int64 range (NaN -> 0): an out-of-range cast is
+    // UB, and Python's unbounded ints have no int64 equivalent.
+    static int64_t floatToInt(double d) {
+        if (!(d == d)) return 0;
+        if (d >= 9223372036854775807.0) return INT64_MAX;
+        if (d <= -9223372036854775808.0) return INT64_MIN;
+        return int64_t(d);
+    }
     double asFloat() const { return m_kind == Kind::Float ? m_float : double(m_int); }
     const std::string& str() const { return m_str; }
     List& items() const { return *m_list; }
