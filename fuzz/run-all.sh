@@ -5,7 +5,7 @@
 # usage: fuzz/run-all.sh [-b BUILD_DIR] [-t SECONDS] [-o OUT_DIR] [-c CLI | -s SEEDS] [target ...]
 #   BUILD_DIR  the fuzz build (default build-fuzz); targets are BUILD_DIR/fuzz/fuzz-*
 #   SECONDS    -max_total_time per target (default 600)
-#   OUT_DIR    default fuzz-out/: corpus/<target>/ (kept between runs; seeded by make-seeds.py),
+#   OUT_DIR    default build-fuzz/out/: corpus/<target>/ (kept between runs; seeded by make-seeds.py),
 #              artifacts/<target>/ (crash-*, leak-*, timeout-*, oom-* inputs),
 #              logs/<target>.log (full output), summary.txt (each target's final stats)
 #   CLI        moestudio-cli of a normal build, for the tiny-model seeds of fuzz-model-load
@@ -17,7 +17,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$ROOT/build-fuzz
 SECONDS_EACH=600
-OUT=$ROOT/fuzz-out
+OUT=$ROOT/build-fuzz/out
 CLI=
 SEEDS=
 while getopts "b:t:o:c:s:h" opt; do
