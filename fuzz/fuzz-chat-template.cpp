@@ -14,7 +14,8 @@ const char kMessages[] = R"([
   {"role": "tool", "content": "{\"ok\": true}"},
   {"role": "user", "content": "Thanks 東京 😀"}
 ])";
-const char kExtra[] = R"({"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}],
+const char kExtra[] =
+    R"({"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}],
   "enable_thinking": false})";
 } // namespace
 

@@ -15,6 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (t.bytes() > 0) sink += t.data[0] + t.data[t.bytes() - 1];
         if (t.elements <= (1u << 16)) (void)moe::st::toF32(t, path, out);
     }
-    for (const auto& [k, v] : file.value().metadata()) sink += k.size() + v.size();
+    for (const auto& [k, v] : file.value().metadata())
+        sink += k.size() + v.size();
     return sink == size_t(-1) ? 1 : 0;
 }

@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     size_t sink = 0;
     for (bool addSpecial : {false, true}) {
         const std::vector<int32_t> ids = t.encode(kText, addSpecial);
-        for (int32_t id : ids) sink += t.tokenBytes(id).size() + t.tokenName(id).size();
+        for (int32_t id : ids)
+            sink += t.tokenBytes(id).size() + t.tokenName(id).size();
     }
     return sink == size_t(-1) ? 1 : 0;
 }

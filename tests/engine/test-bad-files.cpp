@@ -17,13 +17,15 @@
 namespace {
 
 const QString kBadDir = QStringLiteral(MOE_TEST_DATA_DIR "/bad");
-const QStringList kPrefixes = {"gguf-", "safetensors-", "tokenizer-json-", "chat-template-", "model-load-"};
+const QStringList kPrefixes = {"gguf-", "safetensors-", "tokenizer-json-", "chat-template-",
+                               "model-load-"};
 
 // The parser a file's name prefix selects, run on path; the Status it returns.
 moe::Status openWith(const QString& name, const std::string& path) {
     if (name.startsWith("gguf-")) return moe::gguf::GgufFile::open(path).status();
     if (name.startsWith("safetensors-")) return moe::st::SafetensorsFile::open(path).status();
-    if (name.startsWith("tokenizer-json-")) return moe::BpeTokenizer::fromTokenizerJson(path).status();
+    if (name.startsWith("tokenizer-json-"))
+        return moe::BpeTokenizer::fromTokenizerJson(path).status();
     if (name.startsWith("model-load-")) return moe::Model::load(path).status();
     QFile f(QString::fromStdString(path));
     if (!f.open(QIODevice::ReadOnly)) return moe::Status(moe::StatusCode::NotFound, path);
@@ -51,7 +53,8 @@ void TestBadFiles::everyFileHasAParser() {
     QVERIFY2(!files.isEmpty(), qPrintable(kBadDir + " holds no regression files"));
     for (const QString& name : files) {
         bool known = false;
-        for (const QString& p : kPrefixes) known = known || name.startsWith(p);
+        for (const QString& p : kPrefixes)
+            known = known || name.startsWith(p);
         QVERIFY2(known, qPrintable(name + ": name starts with no parser prefix"));
     }
 }
