@@ -1,9 +1,9 @@
 // Qt Test for the CUDA backend v0: device query through listDevices(), argument checks, errors
-// as Status without a device, and moe::cuda::rmsnormF32 against a plain CPU RMSNorm computed
-// here in double (an independent reference of the formula in engine/ops/rmsnorm.cpp) on odd
-// shapes, by max normalized error. Without a CUDA device the device cases QSKIP with the
+// as Status without a device, and moe::cuda::rmsnormF32 against the CPU reference op
+// (engine/ops/rmsnorm.cpp, through backend-op-check.h) on odd shapes, by max normalized error. Without a CUDA device the device cases QSKIP with the
 // runtime's reason; run them on a GPU machine with tests/engine/run-gpu-backend-tests.sh.
 #include "backends/cuda/cuda-ops.h"
+#include "backend-op-check.h"
 #include "moe/devices.h"
 
 #include <QtTest>
@@ -17,42 +17,9 @@ namespace {
 
 constexpr double kTolerance = 1e-5;
 
-// y = x / sqrt(mean(x^2) + eps) * w per row, accumulated in double.
-std::vector<float> referenceRmsnorm(const std::vector<float>& x, const std::vector<float>& w,
-                                    int64_t nRows, int64_t n, float eps) {
-    std::vector<float> y(x.size());
-    for (int64_t r = 0; r < nRows; ++r) {
-        double sum = 0.0;
-        for (int64_t i = 0; i < n; ++i)
-            sum += double(x[r * n + i]) * double(x[r * n + i]);
-        const double scale = 1.0 / std::sqrt(sum / double(n) + double(eps));
-        for (int64_t i = 0; i < n; ++i)
-            y[r * n + i] = float(double(x[r * n + i]) * scale * w[i]);
-    }
-    return y;
-}
-
-// max_i |got_i - want_i| / max_i |want_i| (absolute error when `want` is all zeros);
-// infinity when any output is not finite (an element the kernel never wrote stays NaN).
-double maxNormalizedError(const std::vector<float>& got, const std::vector<float>& want) {
-    double maxErr = 0.0;
-    double maxRef = 0.0;
-    for (size_t i = 0; i < want.size(); ++i) {
-        if (!std::isfinite(got[i])) return INFINITY;
-        maxErr = std::max(maxErr, std::abs(double(got[i]) - double(want[i])));
-        maxRef = std::max(maxRef, std::abs(double(want[i])));
-    }
-    return maxRef > 0.0 ? maxErr / maxRef : maxErr;
-}
-
-std::vector<float> randomVector(size_t count, float lo, float hi, uint32_t seed) {
-    std::mt19937 gen(seed);
-    std::uniform_real_distribution<float> dist(lo, hi);
-    std::vector<float> v(count);
-    for (float& f : v)
-        f = dist(gen);
-    return v;
-}
+using backend_check::maxNormalizedError;
+using backend_check::randomVector;
+using backend_check::referenceRmsnorm;
 
 } // namespace
 
