@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -30,9 +31,37 @@ std::string shapeText(const std::vector<int64_t>& shape) {
     return s + "]";
 }
 
+// Per device: does weights + KV cache for nCtx tokens fit in its memory? The CPU maps the weights
+// (the page cache holds them), so it counts them against RAM like a GPU counts them against VRAM.
+struct DeviceFit {
+    std::string device;
+    uint64_t memory = 0;
+    uint64_t needed = 0;
+    int maxContext = 0; // the longest context whose KV cache fits beside the weights (0: none)
+};
+
 // KV cache bytes (float32 K and V) for nCtx tokens.
 uint64_t kvBytes(const moe::ModelSpec& s, uint64_t nCtx) {
     return 2ull * uint64_t(s.nLayer) * nCtx * uint64_t(s.nHeadKv) * uint64_t(s.headDim) * 4ull;
+}
+
+std::vector<DeviceFit> deviceFits(const moe::ModelInfo& info) {
+    std::vector<DeviceFit> fits;
+    const uint64_t perToken = kvBytes(info.spec, 1);
+    const int ctx = info.spec.nCtxTrain > 0 ? std::min(info.spec.nCtxTrain, 4096) : 4096;
+    for (const auto& d : moe::listDevices().devices) {
+        DeviceFit f;
+        f.device = d.backend + ":" + std::to_string(d.index) + " " + d.name;
+        f.memory = d.memoryBytes;
+        f.needed = info.weightBytes + kvBytes(info.spec, uint64_t(ctx));
+        if (d.memoryBytes > info.weightBytes && perToken > 0) {
+            const uint64_t tokens = (d.memoryBytes - info.weightBytes) / perToken;
+            const uint64_t limit = info.spec.nCtxTrain > 0 ? uint64_t(info.spec.nCtxTrain) : tokens;
+            f.maxContext = int(std::min<uint64_t>({tokens, limit, uint64_t(1) << 30}));
+        }
+        fits.push_back(f);
+    }
+    return fits;
 }
 
 int printDevices(bool json) {
@@ -94,6 +123,9 @@ int cmdInfo(int argc, char** argv) {
         for (const auto& [k, v] : info.metadata) j["metadata"][k] = v;
         j["memory_estimate"] = {{"weights_bytes", info.weightBytes},
                                 {"kv_cache_bytes_per_4096_tokens", kvBytes(s, 4096)}};
+        for (const DeviceFit& f : deviceFits(info))
+            j["memory_estimate"]["devices"].push_back({{"device", f.device}, {"memory_bytes", f.memory},
+                                                       {"needed_bytes", f.needed}, {"max_context", f.maxContext}});
         std::cout << j.dump(2) << "\n";
         return 0;
     }
@@ -112,8 +144,15 @@ int cmdInfo(int argc, char** argv) {
               << "context       " << s.nCtxTrain << " (trained)\n";
     std::cout << "types        ";
     for (const auto& [type, bytes] : typeBytes) std::cout << " " << type << " " << humanBytes(bytes) << ";";
-    std::cout << "\nmemory (cpu)  weights " << humanBytes(info.weightBytes) << " (mapped) + KV cache "
+    std::cout << "\nmemory        weights " << humanBytes(info.weightBytes) << " + KV cache "
               << humanBytes(kvBytes(s, 4096)) << " per 4096 tokens (f32)\n";
+    for (const DeviceFit& f : deviceFits(info)) {
+        std::cout << "  " << f.device << ": " << humanBytes(f.memory) << ", ";
+        if (f.maxContext > 0)
+            std::cout << "fits with a context of up to " << f.maxContext << " tokens\n";
+        else
+            std::cout << "too small for the weights (" << humanBytes(info.weightBytes) << ")\n";
+    }
     if (args.has("metadata")) {
         std::cout << "\nmetadata:\n";
         for (const auto& [k, v] : info.metadata) std::cout << "  " << k << " = " << v << "\n";

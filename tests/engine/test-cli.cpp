@@ -66,6 +66,8 @@ private slots:
         QVERIFY(o.out.contains("4 routed, 2 per token"));
         QVERIFY(o.out.contains("blk.1.ffn_down_exps.weight"));
         QVERIFY(o.out.contains("[4, 64, 96]")); // stacked experts in PyTorch order
+        QVERIFY2(o.out.contains("cpu:0") && o.out.contains("fits with a context of up to 2048 tokens"),
+                 qPrintable(o.out)); // the tiny preset's trained context caps it
         Outcome d = cli({"info", "--devices"});
         QCOMPARE(d.code, 0);
         QVERIFY(d.out.contains("cpu:0"));
