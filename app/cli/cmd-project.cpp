@@ -10,6 +10,7 @@
 // Output is aligned plain-text tables for people; errors go to stderr as "moestudio-cli: <msg>"
 // with exit code 1, usage errors (followed by the usage text) with exit code 2, as commands.h
 // asks of every command. Only the C++ library and the project store: no Qt.
+#include "cli-output.h"
 #include "commands.h"
 
 #include "moe-projects/project-store.h"
@@ -36,18 +37,10 @@ constexpr const char* kUsage = "usage: moestudio-cli project init DIR [--name NA
                                "       moestudio-cli project export DIR FILE\n"
                                "       moestudio-cli project import FILE DIR\n";
 
-int fail(const std::string& message) {
-    std::cerr << "moestudio-cli: " << message << "\n";
-    return 1;
-}
-
-int fail(const moe::Status& status) {
-    return fail(status.message());
-}
+int fail(const moe::Status& status) { return cliFail(status.message()); }
 
 int usageError(const std::string& message) {
-    std::cerr << "moestudio-cli: " << message << "\n" << kUsage;
-    return 2;
+    return cliUsage("moestudio-cli: " + message + "\n" + kUsage);
 }
 
 // Display width of UTF-8 text: code points, counting no continuation bytes.

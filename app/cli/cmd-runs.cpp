@@ -1,14 +1,15 @@
 // `moestudio-cli runs show ID --project DIR`: one run in full: state, owner, times, config,
 // result, metric summary (count, first/last step, last loss, best eval loss, last learning rate)
 // and checkpoints. Opens the project read-only, so it works while the studio has it open.
+#include "cli-output.h"
 #include "commands.h"
 
 #include "moe-projects/project-store.h"
 
 #include <cstdio>
 #include <cstdlib>
-#include <optional>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,13 +20,11 @@ using moe::projects::ProjectStore;
 constexpr const char* kUsage = "usage: moestudio-cli runs show ID --project DIR\n";
 
 int fail(const std::string& message) {
-    std::cerr << "moestudio-cli: " << message << "\n";
-    return 1;
+    return cliFail(message);
 }
 
 int usage(const std::string& message) {
-    std::cerr << "moestudio-cli: " << message << "\n" << kUsage;
-    return 2;
+    return cliUsage("moestudio-cli: " + message + "\n" + kUsage);
 }
 
 std::string number(const std::optional<double>& v) {
@@ -47,11 +46,16 @@ int cmdRuns(int argc, char** argv) {
     std::string idText;
     for (int i = 2; i < argc; ++i) {
         const std::string_view arg = argv[i];
-        if (arg == "--project" && i + 1 < argc) dir = argv[++i];
-        else if (arg.starts_with("--project=")) dir = std::string(arg.substr(10));
-        else if (arg.starts_with("-")) return usage("runs show: unknown option '" + std::string(arg) + "'");
-        else if (idText.empty()) idText = std::string(arg);
-        else return usage("runs show: one ID expected");
+        if (arg == "--project" && i + 1 < argc)
+            dir = argv[++i];
+        else if (arg.starts_with("--project="))
+            dir = std::string(arg.substr(10));
+        else if (arg.starts_with("-"))
+            return usage("runs show: unknown option '" + std::string(arg) + "'");
+        else if (idText.empty())
+            idText = std::string(arg);
+        else
+            return usage("runs show: one ID expected");
     }
     if (dir.empty()) return usage("runs show: missing --project DIR");
     char* end = nullptr;

@@ -26,27 +26,54 @@ struct Buffer {
 
 void putValue(Buffer& b, const MetaValue& v) {
     switch (v.type) {
-    case ValueType::UInt8: b.put<uint8_t>(uint8_t(v.u)); break;
-    case ValueType::Int8: b.put<int8_t>(int8_t(v.i)); break;
-    case ValueType::UInt16: b.put<uint16_t>(uint16_t(v.u)); break;
-    case ValueType::Int16: b.put<int16_t>(int16_t(v.i)); break;
-    case ValueType::UInt32: b.put<uint32_t>(uint32_t(v.u)); break;
-    case ValueType::Int32: b.put<int32_t>(int32_t(v.i)); break;
-    case ValueType::UInt64: b.put<uint64_t>(v.u); break;
-    case ValueType::Int64: b.put<int64_t>(v.i); break;
-    case ValueType::Float32: b.put<float>(float(v.f)); break;
-    case ValueType::Float64: b.put<double>(v.f); break;
-    case ValueType::Bool: b.put<uint8_t>(v.u ? 1 : 0); break;
-    case ValueType::String: b.putString(v.s); break;
+    case ValueType::UInt8:
+        b.put<uint8_t>(uint8_t(v.u));
+        break;
+    case ValueType::Int8:
+        b.put<int8_t>(int8_t(v.i));
+        break;
+    case ValueType::UInt16:
+        b.put<uint16_t>(uint16_t(v.u));
+        break;
+    case ValueType::Int16:
+        b.put<int16_t>(int16_t(v.i));
+        break;
+    case ValueType::UInt32:
+        b.put<uint32_t>(uint32_t(v.u));
+        break;
+    case ValueType::Int32:
+        b.put<int32_t>(int32_t(v.i));
+        break;
+    case ValueType::UInt64:
+        b.put<uint64_t>(v.u);
+        break;
+    case ValueType::Int64:
+        b.put<int64_t>(v.i);
+        break;
+    case ValueType::Float32:
+        b.put<float>(float(v.f));
+        break;
+    case ValueType::Float64:
+        b.put<double>(v.f);
+        break;
+    case ValueType::Bool:
+        b.put<uint8_t>(v.u ? 1 : 0);
+        break;
+    case ValueType::String:
+        b.putString(v.s);
+        break;
     case ValueType::Array:
         b.put<uint32_t>(uint32_t(v.elemType));
         b.put<uint64_t>(v.items.size());
-        for (const MetaValue& item : v.items) putValue(b, item);
+        for (const MetaValue& item : v.items)
+            putValue(b, item);
         break;
     }
 }
 
-uint64_t alignUp(uint64_t x, uint64_t a) { return x + (a - x % a) % a; }
+uint64_t alignUp(uint64_t x, uint64_t a) {
+    return x + (a - x % a) % a;
+}
 
 struct FileCloser {
     void operator()(FILE* f) const {
@@ -60,85 +87,80 @@ void GgufWriter::addValue(const std::string& key, MetaValue v) {
     m_meta.push_back({key, std::move(v)});
 }
 
-void GgufWriter::addUInt32(const std::string& key, uint32_t v) {
+namespace {
+
+MetaValue unsignedValue(ValueType type, uint64_t v) {
     MetaValue m;
-    m.type = ValueType::UInt32;
+    m.type = type;
     m.u = v;
-    addValue(key, std::move(m));
+    return m;
 }
 
-void GgufWriter::addInt32(const std::string& key, int32_t v) {
+MetaValue signedValue(ValueType type, int64_t v) {
     MetaValue m;
-    m.type = ValueType::Int32;
+    m.type = type;
     m.i = v;
-    addValue(key, std::move(m));
+    return m;
 }
 
-void GgufWriter::addUInt64(const std::string& key, uint64_t v) {
-    MetaValue m;
-    m.type = ValueType::UInt64;
-    m.u = v;
-    addValue(key, std::move(m));
-}
-
-void GgufWriter::addFloat32(const std::string& key, float v) {
+MetaValue floatValue(double v) {
     MetaValue m;
     m.type = ValueType::Float32;
     m.f = v;
-    addValue(key, std::move(m));
+    return m;
 }
 
-void GgufWriter::addBool(const std::string& key, bool v) {
-    MetaValue m;
-    m.type = ValueType::Bool;
-    m.u = v ? 1 : 0;
-    addValue(key, std::move(m));
-}
-
-void GgufWriter::addString(const std::string& key, const std::string& v) {
+MetaValue stringValue(const std::string& v) {
     MetaValue m;
     m.type = ValueType::String;
     m.s = v;
-    addValue(key, std::move(m));
+    return m;
+}
+
+// An array of elemType built from each item by make.
+template <class T, class Make>
+MetaValue arrayValue(ValueType elemType, const std::vector<T>& items, Make make) {
+    MetaValue m;
+    m.type = ValueType::Array;
+    m.elemType = elemType;
+    m.items.reserve(items.size());
+    for (const T& x : items)
+        m.items.push_back(make(x));
+    return m;
+}
+
+} // namespace
+
+void GgufWriter::addUInt32(const std::string& key, uint32_t v) {
+    addValue(key, unsignedValue(ValueType::UInt32, v));
+}
+void GgufWriter::addInt32(const std::string& key, int32_t v) {
+    addValue(key, signedValue(ValueType::Int32, v));
+}
+void GgufWriter::addUInt64(const std::string& key, uint64_t v) {
+    addValue(key, unsignedValue(ValueType::UInt64, v));
+}
+void GgufWriter::addFloat32(const std::string& key, float v) {
+    addValue(key, floatValue(v));
+}
+void GgufWriter::addBool(const std::string& key, bool v) {
+    addValue(key, unsignedValue(ValueType::Bool, v ? 1 : 0));
+}
+void GgufWriter::addString(const std::string& key, const std::string& v) {
+    addValue(key, stringValue(v));
 }
 
 void GgufWriter::addStringArray(const std::string& key, const std::vector<std::string>& v) {
-    MetaValue m;
-    m.type = ValueType::Array;
-    m.elemType = ValueType::String;
-    for (const std::string& s : v) {
-        MetaValue item;
-        item.type = ValueType::String;
-        item.s = s;
-        m.items.push_back(std::move(item));
-    }
-    addValue(key, std::move(m));
+    addValue(key, arrayValue(ValueType::String, v, stringValue));
 }
 
 void GgufWriter::addInt32Array(const std::string& key, const std::vector<int32_t>& v) {
-    MetaValue m;
-    m.type = ValueType::Array;
-    m.elemType = ValueType::Int32;
-    for (int32_t x : v) {
-        MetaValue item;
-        item.type = ValueType::Int32;
-        item.i = x;
-        m.items.push_back(item);
-    }
-    addValue(key, std::move(m));
+    addValue(key, arrayValue(ValueType::Int32, v,
+                             [](int32_t x) { return signedValue(ValueType::Int32, x); }));
 }
 
 void GgufWriter::addFloat32Array(const std::string& key, const std::vector<float>& v) {
-    MetaValue m;
-    m.type = ValueType::Array;
-    m.elemType = ValueType::Float32;
-    for (float x : v) {
-        MetaValue item;
-        item.type = ValueType::Float32;
-        item.f = x;
-        m.items.push_back(item);
-    }
-    addValue(key, std::move(m));
+    addValue(key, arrayValue(ValueType::Float32, v, [](float x) { return floatValue(x); }));
 }
 
 Status GgufWriter::addTensor(const std::string& name, std::vector<uint64_t> ne, GgmlType type,
@@ -156,7 +178,8 @@ Status GgufWriter::addTensor(const std::string& name, std::vector<uint64_t> ne, 
     t.ne = std::move(ne);
     t.type = uint32_t(type);
     t.elements = 1;
-    for (uint64_t d : t.ne) t.elements *= d;
+    for (uint64_t d : t.ne)
+        t.elements *= d;
     t.bytes = t.elements / traits->blockSize * traits->typeSize;
     t.offset = alignUp(m_dataSize, m_alignment);
     m_dataSize = t.offset + t.bytes;
@@ -178,7 +201,8 @@ Status GgufWriter::write(const std::string& path) const {
     for (const PendingTensor& p : m_tensors) {
         head.putString(p.info.name);
         head.put<uint32_t>(uint32_t(p.info.ne.size()));
-        for (uint64_t d : p.info.ne) head.put<uint64_t>(d);
+        for (uint64_t d : p.info.ne)
+            head.put<uint64_t>(d);
         head.put<uint32_t>(p.info.type);
         head.put<uint64_t>(p.info.offset);
     }
@@ -211,7 +235,8 @@ Status GgufWriter::write(const std::string& path) const {
         st = Status(StatusCode::IoError, tmp + ": flush failed: " + std::strerror(errno));
     f.reset();
     if (st.isOk() && std::rename(tmp.c_str(), path.c_str()) != 0)
-        st = Status(StatusCode::IoError, path + ": cannot rename from " + tmp + ": " + std::strerror(errno));
+        st = Status(StatusCode::IoError,
+                    path + ": cannot rename from " + tmp + ": " + std::strerror(errno));
     if (!st.isOk()) std::remove(tmp.c_str());
     return st;
 }
