@@ -4,7 +4,7 @@
 #pragma once
 
 #include "formats/gguf/gguf-reader.h"
-#include "models/gqa-moe.h"
+#include "models/decoder.h"
 #include "models/weight-source.h"
 #include "moe/chat-template.h"
 #include "moe/model.h"
@@ -25,7 +25,7 @@ public:
     std::unique_ptr<WeightSource> weightSource;
     ModelInfo info;
     std::unique_ptr<Tokenizer> tokenizer;
-    GqaMoeWeights weights;
+    std::unique_ptr<FamilyForward> forward; // the family's bound weights and forward pass
     // Compiled from info.chatTemplate (built-in ChatML when empty); a template that does not
     // compile leaves chatTemplateError set, reported by every renderChat.
     std::optional<ChatTemplate> chatTemplate;

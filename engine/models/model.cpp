@@ -1,6 +1,7 @@
 // Model loading: GGUF file or Hugging Face folder -> ModelSpec + ModelInfo + tokenizer + family
 // weight views (through a WeightSource, so the family binder is format-blind). Dispatches on
-// general.architecture / config.json architectures; runs the llama-arch MoE (Mixtral) family.
+// general.architecture / config.json architectures; the family binder (models/decoder.h) binds the
+// weights of the spec's family: gqa-moe, dense or deepseek.
 #include "models/model-impl.h"
 
 #include "formats/hf/hf-config.h"
@@ -17,6 +18,55 @@ uint64_t TensorInfo::elements() const {
     uint64_t n = 1;
     for (int64_t d : shape) n *= uint64_t(d);
     return n;
+}
+
+// Reads the hyper-parameters of a llama-arch MoE GGUF (Mixtral) into spec; errors name the key.
+static Status readGqaMoeSpec(const gguf::GgufFile& file, ModelSpec& spec) {
+    const std::string a = spec.architecture;
+    auto getPositive = [&](const std::string& key, int& out) -> Status {
+        auto v = file.getInt(key);
+        if (!v.isOk()) return v.status();
+        if (*v <= 0 || *v > (int64_t(1) << 30))
+            return Status(StatusCode::CorruptFile, file.path() + ": " + key + " = " +
+                                                       std::to_string(*v) + " is out of range");
+        out = int(*v);
+        return Status::ok();
+    };
+    MOE_TRY(getPositive(a + ".embedding_length", spec.nEmbd));
+    MOE_TRY(getPositive(a + ".block_count", spec.nLayer));
+    MOE_TRY(getPositive(a + ".attention.head_count", spec.nHead));
+    spec.nHeadKv = int(file.getInt(a + ".attention.head_count_kv", spec.nHead));
+    MOE_TRY(getPositive(a + ".feed_forward_length", spec.nFf));
+    MOE_TRY(getPositive(a + ".expert_count", spec.nExpert));
+    MOE_TRY(getPositive(a + ".expert_used_count", spec.nExpertUsed));
+    spec.nCtxTrain = int(file.getInt(a + ".context_length", 4096));
+    spec.ropeTheta = float(file.getNumber(a + ".rope.freq_base", 10000.0));
+    spec.rmsEps = float(file.getNumber(a + ".attention.layer_norm_rms_epsilon", 1e-5));
+    if (spec.nEmbd % spec.nHead != 0)
+        return Status(StatusCode::CorruptFile, file.path() + ": embedding_length " +
+                                                   std::to_string(spec.nEmbd) + " is not a multiple of head_count " +
+                                                   std::to_string(spec.nHead));
+    spec.headDim = int(file.getInt(a + ".attention.key_length", spec.nEmbd / spec.nHead));
+    if (spec.nHeadKv <= 0 || spec.nHead % spec.nHeadKv != 0)
+        return Status(StatusCode::CorruptFile, file.path() + ": head_count " + std::to_string(spec.nHead) +
+                                                   " is not a multiple of head_count_kv " +
+                                                   std::to_string(spec.nHeadKv));
+    if (spec.nExpertUsed > spec.nExpert)
+        return Status(StatusCode::CorruptFile, file.path() + ": expert_used_count " +
+                                                   std::to_string(spec.nExpertUsed) + " exceeds expert_count " +
+                                                   std::to_string(spec.nExpert));
+    if (spec.headDim % 2 != 0 || spec.headDim <= 0)
+        return Status(StatusCode::CorruptFile, file.path() + ": head dimension " +
+                                                   std::to_string(spec.headDim) + " must be even");
+    spec.ropeInterleaved = true; // convert_hf_to_gguf.py permuted q/k rows to interleaved (§9.8)
+    spec.nRot = int(file.getInt(a + ".rope.dimension_count", spec.headDim));
+    if (spec.nRot != spec.headDim)
+        return Status(StatusCode::Unsupported, file.path() + ": " + a + ".rope.dimension_count " +
+                                                   std::to_string(spec.nRot) + " differs from the head dimension " +
+                                                   std::to_string(spec.headDim) + " (partial rotary is not in this family)");
+    spec.normTopkProb = true; // llama-arch MoE: softmax + renormalization (§9.9)
+    spec.tieWordEmbeddings = file.tensor("output.weight") == nullptr;
+    return Status::ok();
 }
 
 static std::string baseName(const std::string& path) {
@@ -70,7 +120,7 @@ Result<std::unique_ptr<ModelImpl>> ModelImpl::load(const std::string& path) {
     spec.bosId = impl->tokenizer->bosId();
     if (impl->tokenizer->eosId() >= 0) spec.eosIds = {impl->tokenizer->eosId()};
     impl->weightSource = std::make_unique<GgufWeightSource>(impl->file);
-    MOE_TRY(bindGqaMoeWeights(*impl->weightSource, spec, impl->weights));
+    MOE_ASSIGN_OR_RETURN(impl->forward, bindFamily(*impl->weightSource, spec));
     return impl;
 }
 
@@ -89,10 +139,6 @@ Result<std::unique_ptr<ModelImpl>> ModelImpl::loadHfFolder(const std::string& di
         if (!p.has_filename()) p = p.parent_path(); // "dir/" names the folder too
         spec.name = p.filename().string();
     }
-    if (spec.family != "gqa-moe" || spec.architecture != "llama")
-        return Status(StatusCode::Unsupported, dir + "/config.json: architecture '" + spec.architecture +
-                                                   "' (family " + spec.family +
-                                                   ") is read, but this build runs Mixtral folders only");
     MOE_ASSIGN_OR_RETURN(auto src, SafetensorsWeightSource::open(dir));
     for (const st::SafetensorsFile& file : src->folder().files()) {
         info.fileBytes += file.fileSize();
@@ -121,7 +167,7 @@ Result<std::unique_ptr<ModelImpl>> ModelImpl::loadHfFolder(const std::string& di
     }
     MOE_ASSIGN_OR_RETURN(info.chatTemplate, hf::readChatTemplate(dir));
     impl->weightSource = std::move(src);
-    MOE_TRY(bindGqaMoeWeights(*impl->weightSource, spec, impl->weights));
+    MOE_ASSIGN_OR_RETURN(impl->forward, bindFamily(*impl->weightSource, spec));
     return impl;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace moe {
 class ThreadPool;
@@ -36,23 +37,83 @@ void rmsnorm(const float* x, const float* w, float* y, int nTok, int n, float ep
 // y[t, r] = sum_c x[t, c] * W[r, c]; x: [nTok, W.cols], y: [nTok, W.rows]. Rows split over pool.
 void matmul(const float* x, int nTok, const WeightView& w, float* y, ThreadPool* pool);
 
-// Rotary embedding on x: [nTok, nHead * headDim], rotating the first nRot dims of each head at
-// positions pos[t]; frequencies inv_freq[i] = theta^(-2i/nRot) computed as HF does.
-// interleaved: pairs (2i, 2i+1) (GGUF llama/deepseek); otherwise pairs (i, i + nRot/2).
+// RoPE frequencies of one model (reference/model-formats.md §1.3-§1.4): invFreq[nRot/2] and the
+// factor cos/sin are multiplied by (YaRN's attention_factor; 1 otherwise).
+struct RopeFreqs {
+    std::vector<float> invFreq;
+    float attentionFactor = 1.0f;
+};
+
+// Scaling of the frequencies, as config.json's rope_scaling / rope_parameters give it. type:
+// "none", "linear", "yarn", "llama3". factor: the configured factor; maxPositions:
+// max_position_embeddings; originalContext: original_max_position_embeddings (0: unset).
+struct RopeScalingParams {
+    const char* type = "none";
+    float factor = 1.0f;
+    int maxPositions = 0;
+    int originalContext = 0;
+    float betaFast = 32.0f, betaSlow = 1.0f;
+    float mscale = 0.0f, mscaleAllDim = 0.0f, attentionFactor = 0.0f; // 0: unset
+    float lowFreqFactor = 1.0f, highFreqFactor = 4.0f;                 // llama3
+};
+
+// HF's _compute_default_rope_parameters / _compute_{linear,yarn,llama3}_parameters in float32.
+RopeFreqs ropeFrequencies(int nRot, float theta, const RopeScalingParams& scaling);
+
+// YaRN's get_mscale: 1 for factor <= 1, else 0.1 * m * ln(factor) + 1.
+float yarnMscale(float factor, float m);
+
+// Rotary embedding in place on x: nTok rows of stride rowStride; head h of a row starts at
+// h * headStride + offset and its first nRot values rotate at position pos[t]:
+// interleaved pairs (2i, 2i+1) (GGUF llama, DeepSeek) or half pairs (i, i + nRot/2).
+void ropeApply(float* x, int nTok, int64_t rowStride, int nHead, int64_t headStride, int offset,
+               int nRot, const int32_t* pos, const RopeFreqs& freqs, bool interleaved);
+
+// Unscaled RoPE on x: [nTok, nHead * headDim], rotating the first nRot dims of each head.
 void rope(float* x, int nTok, int nHead, int headDim, int nRot, const int32_t* pos, float theta,
           bool interleaved);
 
 // Causal attention of nTok queries at positions pos0 .. pos0+nTok-1 against the cache rows
-// 0 .. pos0+nTok-1. q: [nTok, nHead*headDim]; kCache, vCache: [>= pos0+nTok, nHeadKv*headDim];
-// out: [nTok, nHead*headDim]. Query head h reads KV head h / (nHead / nHeadKv). Softmax in f32.
+// 0 .. pos0+nTok-1 (eager HF semantics, softmax in f32). q: [nTok, nHead*dk];
+// kCache rows of stride kStride holding nHeadKv heads of dk; vCache rows of stride vStride
+// holding nHeadKv heads of dv; out: [nTok, nHead*dv]. Query head h reads KV head
+// h / (nHead / nHeadKv). K and V may share rows (MLA: V is the first dv values of each K row).
+struct AttentionShape {
+    int nHead = 0, nHeadKv = 0;
+    int dk = 0, dv = 0;
+    int64_t kStride = 0, vStride = 0;
+};
+void attention(const float* q, const float* kCache, const float* vCache, float* out, int nTok,
+               int pos0, const AttentionShape& shape, float scale, ThreadPool* pool);
+
+// The GQA case: K and V heads both headDim wide, rows nHeadKv * headDim.
 void attention(const float* q, const float* kCache, const float* vCache, float* out, int nTok,
                int pos0, int nHead, int nHeadKv, int headDim, float scale, ThreadPool* pool);
 
 // In-place softmax over x[n].
 void softmax(float* x, int n);
 
-// Softmax router: probs = softmax(logits[t]); the k largest (ties: lower index first); when
-// normalize, weights /= their sum. logits: [nTok, nExpert]; ids, weights: [nTok, k].
+// Router (reference/model-formats.md §2.7, §7): scores = softmax(logits) or sigmoid(logits) in
+// float32; selection over scores (+ bias when given: DeepSeek-V3's e_score_correction_bias, used
+// for selection only); with nGroup > 1 experts form contiguous groups, each scored by its max
+// ("group_limited_greedy") or the sum of its two best biased scores ("noaux_tc"), and experts
+// outside the topkGroup best groups are set to 0.0 (as HF does); the k best (ties: lower index
+// first); weights = the unbiased scores of the chosen, renormalized (w / (sum + 1e-20)) when
+// normalize, then multiplied by scale. logits: [nTok, nExpert]; ids, weights: [nTok, k].
+struct RouterParams {
+    bool sigmoid = false;
+    bool groupByTopTwoSum = false; // noaux_tc group score; else the max
+    int nGroup = 1;
+    int topkGroup = 1;
+    int k = 1;
+    bool normalize = false;
+    float scale = 1.0f;
+    const float* bias = nullptr; // [nExpert] or null
+};
+void route(const float* logits, int nTok, int nExpert, const RouterParams& params, int32_t* ids,
+           float* weights);
+
+// Softmax top-k router (Mixtral/Qwen/OLMoE): route() with softmax scores, no groups, no scale.
 void routerSoftmaxTopK(const float* logits, int nTok, int nExpert, int k, bool normalize,
                        int32_t* ids, float* weights);
 

@@ -43,8 +43,7 @@ public:
                               std::to_string(tokens.size()) + " new tokens exceed the context size " +
                               std::to_string(cache.capacity()));
         std::vector<float> logits;
-        MOE_TRY(gqaMoeForward(m.info.spec, m.weights, cache, tokens, nPast, lastOnly, logits,
-                              pool.get(), nullptr));
+        MOE_TRY(m.forward->forward(cache, tokens, nPast, lastOnly, logits, pool.get(), nullptr));
         cached.insert(cached.end(), tokens.begin(), tokens.end());
         return logits;
     }
@@ -64,7 +63,8 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
     auto impl = std::make_unique<SessionImpl>();
     impl->model = std::move(model);
     impl->reusePrefix = options.reusePrefix;
-    MOE_TRY(impl->cache.init(s.nLayer, nCtx, s.nHeadKv * s.headDim));
+    const KvGeometry kv = impl->model->impl().forward->kvGeometry();
+    MOE_TRY(impl->cache.init(s.nLayer, nCtx, kv.kDim, kv.vDim));
     impl->pool = std::make_unique<ThreadPool>(options.nThreads);
     return std::unique_ptr<Session>(new Session(std::move(impl)));
 }

@@ -157,10 +157,11 @@ private slots:
         const ModelImpl& impl = m_model->impl();
         const ModelSpec& s = impl.info.spec;
         KvCache cache;
-        QVERIFY(cache.init(s.nLayer, 128, s.nHeadKv * s.headDim).isOk());
+        const KvGeometry kv = impl.forward->kvGeometry();
+        QVERIFY(cache.init(s.nLayer, 128, kv.kDim, kv.vDim).isOk());
         std::vector<float> logits;
         RoutingCounts rc;
-        QVERIFY(gqaMoeForward(s, impl.weights, cache, m_tokens, 0, true, logits, nullptr, &rc).isOk());
+        QVERIFY(impl.forward->forward(cache, m_tokens, 0, true, logits, nullptr, &rc).isOk());
         for (int il = 0; il < s.nLayer; ++il) {
             int64_t sum = 0;
             int used = 0;
@@ -169,6 +170,9 @@ private slots:
                 used += rc.counts[size_t(il * s.nExpert + e)] > 0;
             }
             QCOMPARE(sum, int64_t(m_tokens.size()) * s.nExpertUsed);
+            double weights = 0; // Mixtral renormalizes: each token's weights sum to 1
+            for (int e = 0; e < s.nExpert; ++e) weights += rc.weightSums[size_t(il * s.nExpert + e)];
+            QVERIFY(std::fabs(weights - double(m_tokens.size())) < 1e-4);
             QVERIFY(used >= 2); // random routers spread tokens over experts
         }
     }

@@ -125,9 +125,11 @@ private slots:
             spec.ropeInterleaved = interleaved;
             KvCache cache;
             std::vector<float> logits;
-            if (!cache.init(spec.nLayer, 16, spec.nHeadKv * spec.headDim).isOk()) return logits;
-            if (!gqaMoeForward(spec, m.impl().weights, cache, tokens, 0, false, logits, nullptr, nullptr).isOk())
-                logits.clear();
+            auto fam = bindFamily(*m.impl().weightSource, spec);
+            if (!fam.isOk()) return logits;
+            const KvGeometry kv = (*fam)->kvGeometry();
+            if (!cache.init(spec.nLayer, 16, kv.kDim, kv.vDim).isOk()) return logits;
+            if (!(*fam)->forward(cache, tokens, 0, false, logits, nullptr, nullptr).isOk()) logits.clear();
             return logits;
         };
         const std::vector<float> la = run(**g, true), right = run(**h, false), wrong = run(**h, true);

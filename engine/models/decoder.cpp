@@ -1,0 +1,78 @@
+// Decoder skeleton pieces shared by the families, and the family dispatch.
+#include "models/decoder.h"
+
+#include "models/deepseek.h"
+#include "models/gqa-moe.h"
+#include "models/linear.h"
+
+namespace moe {
+
+Result<std::unique_ptr<FamilyForward>> bindFamily(const WeightSource& src, const ModelSpec& spec) {
+    if (spec.family == "gqa-moe" || spec.family == "dense") return bindGqaFamily(src, spec);
+    if (spec.family == "deepseek") return bindDeepseekFamily(src, spec);
+    return Status(StatusCode::Unsupported, src.location() + ": model family '" + spec.family + "' has no forward");
+}
+
+Status bindDecoderEnds(const WeightSource& src, const ModelSpec& s, DecoderEnds& e) {
+    MOE_ASSIGN_OR_RETURN(e.tokenEmbd, src.matrix("token_embd.weight", s.nVocab, s.nEmbd));
+    MOE_ASSIGN_OR_RETURN(e.outputNorm, src.vectorF32("output_norm.weight", s.nEmbd));
+    if (src.find("output.weight")) {
+        MOE_ASSIGN_OR_RETURN(e.output, src.matrix("output.weight", s.nVocab, s.nEmbd));
+    } else {
+        e.output = e.tokenEmbd; // tied embeddings (§1.6)
+    }
+    return Status::ok();
+}
+
+Status embedTokens(const ModelSpec& s, const DecoderEnds& e, const KvView& cache,
+                   std::span<const int32_t> tokens, int pos0, std::vector<float>& h,
+                   std::vector<int32_t>& pos) {
+    const int nTok = int(tokens.size());
+    if (nTok == 0) return Status(StatusCode::InvalidArgument, "forward: no tokens");
+    if (pos0 < 0 || pos0 + nTok > cache.capacity())
+        return Status(StatusCode::InvalidArgument,
+                      "forward: positions " + std::to_string(pos0) + ".." + std::to_string(pos0 + nTok - 1) +
+                          " exceed the context size " + std::to_string(cache.capacity()));
+    for (int32_t id : tokens)
+        if (id < 0 || id >= s.nVocab)
+            return Status(StatusCode::InvalidArgument, "forward: token id " + std::to_string(id) +
+                                                           " is outside the vocabulary (" +
+                                                           std::to_string(s.nVocab) + ")");
+    h.resize(size_t(nTok) * size_t(s.nEmbd));
+    pos.resize(static_cast<size_t>(nTok));
+    for (int t = 0; t < nTok; ++t) {
+        pos[size_t(t)] = pos0 + t;
+        e.tokenEmbd.rowToF32(tokens[size_t(t)], h.data() + int64_t(t) * s.nEmbd);
+    }
+    return Status::ok();
+}
+
+void outputLogits(const ModelSpec& s, const DecoderEnds& e, const std::vector<float>& h, int nTok,
+                  bool lastOnly, std::vector<float>& n, std::vector<float>& logits, ThreadPool* pool) {
+    const int first = lastOnly ? nTok - 1 : 0;
+    const int rows = nTok - first;
+    n.resize(size_t(rows) * size_t(s.nEmbd));
+    ops::rmsnorm(h.data() + int64_t(first) * s.nEmbd, e.outputNorm, n.data(), rows, s.nEmbd, s.rmsEps);
+    logits.resize(size_t(rows) * size_t(s.nVocab));
+    linear(n.data(), rows, e.output, logits.data(), pool);
+}
+
+Result<ops::RopeFreqs> ropeFreqsFor(const ModelSpec& s, int nRot) {
+    const RopeScaling& r = s.ropeScaling;
+    if (r.type != "none" && r.type != "linear" && r.type != "yarn" && r.type != "llama3")
+        return Status(StatusCode::Unsupported, "rope scaling '" + r.type +
+                                                   "' is not supported (none, linear, yarn, llama3 are)");
+    ops::RopeScalingParams p;
+    p.type = r.type.c_str();
+    p.factor = r.factor;
+    p.maxPositions = s.nCtxTrain;
+    p.originalContext = r.originalContext;
+    p.betaFast = r.betaFast;
+    p.betaSlow = r.betaSlow;
+    p.mscale = r.mscale;
+    p.mscaleAllDim = r.mscaleAllDim;
+    p.attentionFactor = r.attentionFactor;
+    return ops::ropeFrequencies(nRot, s.ropeTheta, p);
+}
+
+} // namespace moe

@@ -1,0 +1,68 @@
+// The decoder skeleton every family shares (reference/model-formats.md §1.6) and the interface a
+// family's bound weights present to the runtime:
+//   h = embed[ids]; per layer h += Attn(norm(h)); h += Ffn(norm(h)); logits = head(norm(h)).
+// A family (gqa-moe.h: Mixtral, Qwen2/3-MoE, OLMoE and dense Llama/Qwen; deepseek.h: MLA) binds
+// its weights from a WeightSource and implements forward(); input checks, the embedding lookup
+// and the output head are here, once.
+#pragma once
+
+#include "models/kv-view.h"
+#include "models/weight-source.h"
+#include "moe/model.h"
+#include "ops/ops.h"
+
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace moe {
+
+class ThreadPool;
+
+// Floats per token per layer in the KV cache: K rows kDim wide, V rows vDim wide (0: the family
+// keeps no separate V; MLA caches the latent once).
+struct KvGeometry {
+    int kDim = 0;
+    int vDim = 0;
+};
+
+// Per-forward routing statistics (optional): per layer and expert, the tokens routed to it and
+// the sum of their routing weights; index il * nExpert + e.
+struct RoutingCounts {
+    std::vector<int64_t> counts;
+    std::vector<double> weightSums;
+};
+
+class FamilyForward {
+public:
+    virtual ~FamilyForward() = default;
+    virtual KvGeometry kvGeometry() const = 0;
+    // Runs tokens at positions pos0.. through the model, writing their cache rows. logits gets
+    // [nTok, nVocab] (lastOnly: [1, nVocab]). One caller at a time per cache.
+    virtual Status forward(KvView& cache, std::span<const int32_t> tokens, int pos0, bool lastOnly,
+                           std::vector<float>& logits, ThreadPool* pool, RoutingCounts* routing) const = 0;
+};
+
+// Binds the family spec.family names ("gqa-moe", "dense", "deepseek"). Errors name the file and
+// the tensor, or the unsupported feature.
+Result<std::unique_ptr<FamilyForward>> bindFamily(const WeightSource& src, const ModelSpec& spec);
+
+// Shared by the families.
+struct DecoderEnds {
+    ops::WeightView tokenEmbd; // [nVocab, nEmbd]
+    const float* outputNorm = nullptr;
+    ops::WeightView output; // [nVocab, nEmbd] (the embedding when tied)
+};
+Status bindDecoderEnds(const WeightSource& src, const ModelSpec& spec, DecoderEnds& ends);
+// Checks ids and positions against the vocabulary and the cache; fills h [nTok, nEmbd] with the
+// embeddings and pos with pos0 + t.
+Status embedTokens(const ModelSpec& spec, const DecoderEnds& ends, const KvView& cache,
+                   std::span<const int32_t> tokens, int pos0, std::vector<float>& h,
+                   std::vector<int32_t>& pos);
+// Final norm and head over the last row (lastOnly) or every row of h; n is scratch.
+void outputLogits(const ModelSpec& spec, const DecoderEnds& ends, const std::vector<float>& h, int nTok,
+                  bool lastOnly, std::vector<float>& n, std::vector<float>& logits, ThreadPool* pool);
+// The spec's RoPE frequencies over nRot dims (Unsupported for rope types the engine lacks).
+Result<ops::RopeFreqs> ropeFreqsFor(const ModelSpec& spec, int nRot);
+
+} // namespace moe
