@@ -1,6 +1,7 @@
-// `moestudio-cli quantize IN.gguf OUT.gguf --type T`: rewrites a model with its weight matrices in
+// `moestudio-cli quantize IN OUT.gguf --type T`: rewrites a model with its weight matrices in
 // another type (moe/quantize.h) and prints what it wrote: per type, tensor count and bytes, then
-// the total size before and after.
+// the total size before and after. IN is a GGUF file or a Hugging Face folder (converted on the
+// way, as `convert` does); runModelRewrite is shared with cmd-convert.cpp.
 #include "cli-args.h"
 #include "cli-output.h"
 #include "commands.h"
@@ -8,6 +9,7 @@
 #include "moe/quantize.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 namespace {
@@ -29,6 +31,28 @@ void printTypes(const char* title, const std::vector<moe::QuantizeTypeSummary>& 
 
 } // namespace
 
+int runModelRewrite(const std::string& in, const std::string& out, const std::string& type) {
+    std::error_code ec;
+    const bool folder = std::filesystem::is_directory(in, ec);
+    const char* verb = folder ? "converting" : "quantizing";
+    auto progress = [verb](int done, int total) {
+        std::cerr << "\r" << verb << " tensor " << done << "/" << total << std::flush;
+        return true;
+    };
+    auto report = folder ? moe::convertHfFolder(in, out, type, progress) : moe::quantizeModelFile(in, out, type, progress);
+    std::cerr << "\n";
+    if (!report.isOk()) return cliFail(report.status().message());
+    printTypes("input types:", report->before);
+    printTypes("output types:", report->after);
+    for (const std::string& f : report->fallbacks) std::cout << "fallback " << f << "\n";
+    if (folder) std::cout << "tokenizer: " << report->tokenizer << "\n";
+    char ratio[32];
+    std::snprintf(ratio, sizeof ratio, "%.2fx", report->bytesAfter ? double(report->bytesBefore) / double(report->bytesAfter) : 0.0);
+    std::cout << "wrote " << out << " (" << (type.empty() ? std::string("types kept") : type) << "): tensor data "
+              << mib(report->bytesBefore) << " -> " << mib(report->bytesAfter) << " (" << ratio << " smaller)\n";
+    return 0;
+}
+
 int cmdQuantize(int argc, char** argv) {
     CliArgs args;
     if (!args.parse(argc, argv, {"type"}, {})) return cliUsage("quantize: " + args.error());
@@ -36,21 +60,6 @@ int cmdQuantize(int argc, char** argv) {
     for (const std::string& n : moe::quantizeTypeNames()) names += (names.empty() ? "" : "|") + n;
     auto type = args.value("type");
     if (!type || args.positional().size() != 2)
-        return cliUsage("usage: moestudio-cli quantize IN.gguf OUT.gguf --type " + names);
-    const std::string& in = args.positional()[0];
-    const std::string& out = args.positional()[1];
-    auto report = moe::quantizeModelFile(in, out, *type, [](int done, int total) {
-        std::cerr << "\rquantizing tensor " << done << "/" << total << std::flush;
-        return true;
-    });
-    std::cerr << "\n";
-    if (!report.isOk()) return cliFail(report.status().message());
-    printTypes("input types:", report->before);
-    printTypes("output types:", report->after);
-    for (const std::string& f : report->fallbacks) std::cout << "fallback " << f << "\n";
-    char ratio[32];
-    std::snprintf(ratio, sizeof ratio, "%.2fx", report->bytesAfter ? double(report->bytesBefore) / double(report->bytesAfter) : 0.0);
-    std::cout << "wrote " << out << " (" << *type << "): tensor data " << mib(report->bytesBefore) << " -> "
-              << mib(report->bytesAfter) << " (" << ratio << " smaller)\n";
-    return 0;
+        return cliUsage("usage: moestudio-cli quantize (IN.gguf | HF_FOLDER) OUT.gguf --type " + names);
+    return runModelRewrite(args.positional()[0], args.positional()[1], *type);
 }

@@ -2,6 +2,8 @@
 // word) and returns the process exit code: 0 success, 1 failure (message on stderr), 2 usage.
 #pragma once
 
+#include <string>
+
 int cmdInfo(int argc, char** argv);
 int cmdTemplate(int argc, char** argv);
 int cmdBench(int argc, char** argv);
@@ -9,8 +11,13 @@ int cmdGenerate(int argc, char** argv);
 int cmdChat(int argc, char** argv);
 int cmdMakeModel(int argc, char** argv);
 int cmdQuantize(int argc, char** argv);
+int cmdConvert(int argc, char** argv);
 int cmdDemoProject(int argc, char** argv);
 int cmdProject(int argc, char** argv);
 int cmdRuns(int argc, char** argv);
 int cmdTokenize(int argc, char** argv);
 int cmdDetokenize(int argc, char** argv);
+
+// quantize and convert: in (GGUF file or HF folder) -> out GGUF of type ("" keeps types), with the
+// per-type summary on stdout; returns the exit code.
+int runModelRewrite(const std::string& in, const std::string& out, const std::string& type);

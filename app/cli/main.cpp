@@ -27,8 +27,10 @@ constexpr const char* kHelp =
     "                                                 render a chat with a chat template\n"
     "  make-model --arch mixtral --preset tiny|small --seed N --out FILE.gguf [--type f32|f16|bf16]\n"
     "                                                 write a seeded random-weight model\n"
-    "  quantize IN.gguf OUT.gguf --type q4_k|q5_k|q6_k|q8_0|q4_0|q5_0|q4_k_m|f16|bf16|...\n"
+    "  quantize IN.gguf|HF_FOLDER OUT.gguf --type q4_k|q5_k|q6_k|q8_0|q4_0|q5_0|q4_k_m|f16|bf16|...\n"
     "                                                 rewrite a model with quantized weights\n"
+    "  convert HF_FOLDER OUT.gguf [--type f32|f16|bf16|q8_0|q4_k_m|...]\n"
+    "                                                 a Hugging Face folder as one GGUF file\n"
     "  demo-project DIR                               make DIR the demo project (idempotent)\n"
     "  tokenize --model PATH [--no-special] [--verbose] (TEXT | --input-json FILE) [--output-json FILE]\n"
     "                                                 token ids of text (PATH: GGUF, folder, tokenizer.json)\n"
@@ -67,6 +69,7 @@ int main(int argc, char** argv) {
     if (cmd == "chat") return cmdChat(subArgc, subArgv);
     if (cmd == "make-model") return cmdMakeModel(subArgc, subArgv);
     if (cmd == "quantize") return cmdQuantize(subArgc, subArgv);
+    if (cmd == "convert") return cmdConvert(subArgc, subArgv);
     if (cmd == "demo-project") return cmdDemoProject(subArgc, subArgv);
     if (cmd == "project") return cmdProject(subArgc, subArgv);
     if (cmd == "runs") return cmdRuns(subArgc, subArgv);
