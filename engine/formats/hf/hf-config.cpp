@@ -217,6 +217,19 @@ Status readOlmoe(const Fields& f, ModelSpec& spec) {
     return Status::ok();
 }
 
+// Dense baselines (LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM): every layer a
+// SwiGLU MLP of intermediate_size; Qwen2 q/k/v always carry biases, Qwen3 has per-head QK-norm.
+Status readDense(const Fields& f, ModelSpec& spec, const std::string& arch) {
+    spec.architecture = arch;
+    spec.family = "dense";
+    MOE_TRY(readCommon(f, spec, 1e-6f)); // LlamaConfig, Qwen2Config, Qwen3Config default eps
+    MOE_TRY(f.integer("intermediate_size", spec.nFfDense, true));
+    spec.attnBias = arch == "qwen2";
+    if (arch != "qwen2") MOE_TRY(f.boolean("attention_bias", spec.attnBias));
+    if (arch == "qwen3") spec.qkNorm = "head";
+    return Status::ok();
+}
+
 Status readDeepseek(const Fields& f, ModelSpec& spec, bool v3) {
     spec.architecture = "deepseek2";
     spec.family = "deepseek";
@@ -281,10 +294,14 @@ Status readConfigText(const std::string& text, const std::string& path, ModelSpe
     else if (arch == "OlmoeForCausalLM" || (arch.empty() && modelType == "olmoe")) st = readOlmoe(f, out);
     else if (arch == "DeepseekV2ForCausalLM" || (arch.empty() && modelType == "deepseek_v2")) st = readDeepseek(f, out, false);
     else if (arch == "DeepseekV3ForCausalLM" || (arch.empty() && modelType == "deepseek_v3")) st = readDeepseek(f, out, true);
+    else if (arch == "LlamaForCausalLM" || (arch.empty() && modelType == "llama")) st = readDense(f, out, "llama");
+    else if (arch == "Qwen2ForCausalLM" || (arch.empty() && modelType == "qwen2")) st = readDense(f, out, "qwen2");
+    else if (arch == "Qwen3ForCausalLM" || (arch.empty() && modelType == "qwen3")) st = readDense(f, out, "qwen3");
     else
         return Status(StatusCode::Unsupported,
                       path + ": architecture '" + (arch.empty() ? modelType : arch) +
-                          "' is not supported (Mixtral, Qwen2-MoE, Qwen3-MoE, OLMoE, DeepSeek-V2/V3)");
+                          "' is not supported (Mixtral, Qwen2-MoE, Qwen3-MoE, OLMoE, DeepSeek-V2/V3; dense "
+                          "Llama, Qwen2, Qwen3)");
     MOE_TRY(st);
     if (out.nRot == 0) out.nRot = out.headDim;
     float partial = 1.0f;

@@ -1,10 +1,12 @@
 // Hugging Face config.json and generation_config.json -> ModelSpec (model-formats.md §2-§6).
 // Architectures: MixtralForCausalLM, Qwen2MoeForCausalLM, Qwen3MoeForCausalLM, OlmoeForCausalLM,
-// DeepseekV2ForCausalLM, DeepseekV3ForCausalLM. spec.architecture takes the GGUF arch name of the
-// same model ("llama" for Mixtral, "qwen2moe", "qwen3moe", "olmoe", "deepseek2"), so a GGUF file
-// and an HF folder of one model give the same spec. Both RoPE spellings are read: transformers
-// 4's `rope_theta` + `rope_scaling` and transformers 5's `rope_parameters`. Rope row layout is
-// recorded as it is in HF checkpoints: half rotation, except DeepSeek (interleaved, §1.3).
+// DeepseekV2ForCausalLM, DeepseekV3ForCausalLM, and the dense LlamaForCausalLM, Qwen2ForCausalLM,
+// Qwen3ForCausalLM (family "dense", arch "llama", "qwen2", "qwen3"). spec.architecture takes the
+// GGUF arch name of the same model ("llama" for Mixtral, "qwen2moe", "qwen3moe", "olmoe",
+// "deepseek2"), so a GGUF file and an HF folder of one model give the same spec. Both RoPE
+// spellings are read: transformers 4's `rope_theta` + `rope_scaling` and transformers 5's
+// `rope_parameters`. Rope row layout is recorded as it is in HF checkpoints: half rotation, except
+// DeepSeek (interleaved, §1.3).
 #pragma once
 
 #include "moe/model.h"
