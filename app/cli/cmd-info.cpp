@@ -40,20 +40,18 @@ struct DeviceFit {
     int maxContext = 0; // the longest context whose KV cache fits beside the weights (0: none)
 };
 
-// KV cache bytes (float32 K and V) for nCtx tokens.
-uint64_t kvBytes(const moe::ModelSpec& s, uint64_t nCtx) {
-    return 2ull * uint64_t(s.nLayer) * nCtx * uint64_t(s.nHeadKv) * uint64_t(s.headDim) * 4ull;
-}
+// KV cache bytes for nCtx tokens (float32 K and V rows; the MLA latent for DeepSeek).
+uint64_t kvBytes(const moe::ModelInfo& info, uint64_t nCtx) { return info.kvBytesPerToken * nCtx; }
 
 std::vector<DeviceFit> deviceFits(const moe::ModelInfo& info) {
     std::vector<DeviceFit> fits;
-    const uint64_t perToken = kvBytes(info.spec, 1);
+    const uint64_t perToken = kvBytes(info, 1);
     const int ctx = info.spec.nCtxTrain > 0 ? std::min(info.spec.nCtxTrain, 4096) : 4096;
     for (const auto& d : moe::listDevices().devices) {
         DeviceFit f;
         f.device = d.backend + ":" + std::to_string(d.index) + " " + d.name;
         f.memory = d.memoryBytes;
-        f.needed = info.weightBytes + kvBytes(info.spec, uint64_t(ctx));
+        f.needed = info.weightBytes + kvBytes(info, uint64_t(ctx));
         if (d.memoryBytes > info.weightBytes && perToken > 0) {
             const uint64_t tokens = (d.memoryBytes - info.weightBytes) / perToken;
             const uint64_t limit = info.spec.nCtxTrain > 0 ? uint64_t(info.spec.nCtxTrain) : tokens;
@@ -122,7 +120,7 @@ int cmdInfo(int argc, char** argv) {
                                     {"offset", t.offset}, {"bytes", t.bytes}});
         for (const auto& [k, v] : info.metadata) j["metadata"][k] = v;
         j["memory_estimate"] = {{"weights_bytes", info.weightBytes},
-                                {"kv_cache_bytes_per_4096_tokens", kvBytes(s, 4096)}};
+                                {"kv_cache_bytes_per_4096_tokens", kvBytes(info, 4096)}};
         for (const DeviceFit& f : deviceFits(info))
             j["memory_estimate"]["devices"].push_back({{"device", f.device}, {"memory_bytes", f.memory},
                                                        {"needed_bytes", f.needed}, {"max_context", f.maxContext}});
@@ -145,7 +143,7 @@ int cmdInfo(int argc, char** argv) {
     std::cout << "types        ";
     for (const auto& [type, bytes] : typeBytes) std::cout << " " << type << " " << humanBytes(bytes) << ";";
     std::cout << "\nmemory        weights " << humanBytes(info.weightBytes) << " + KV cache "
-              << humanBytes(kvBytes(s, 4096)) << " per 4096 tokens (f32)\n";
+              << humanBytes(kvBytes(info, 4096)) << " per 4096 tokens (f32)\n";
     for (const DeviceFit& f : deviceFits(info)) {
         std::cout << "  " << f.device << ": " << humanBytes(f.memory) << ", ";
         if (f.maxContext > 0)

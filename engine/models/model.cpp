@@ -4,6 +4,7 @@
 // weights of the spec's family: gqa-moe, dense or deepseek.
 #include "models/model-impl.h"
 
+#include "formats/gguf/gguf-spec.h"
 #include "formats/hf/hf-config.h"
 
 #include "tokenizers/tokenizer-factory.h"
@@ -20,95 +21,33 @@ uint64_t TensorInfo::elements() const {
     return n;
 }
 
-// Reads the hyper-parameters of a llama-arch MoE GGUF (Mixtral) into spec; errors name the key.
-static Status readGqaMoeSpec(const gguf::GgufFile& file, ModelSpec& spec) {
-    const std::string a = spec.architecture;
-    auto getPositive = [&](const std::string& key, int& out) -> Status {
-        auto v = file.getInt(key);
-        if (!v.isOk()) return v.status();
-        if (*v <= 0 || *v > (int64_t(1) << 30))
-            return Status(StatusCode::CorruptFile, file.path() + ": " + key + " = " +
-                                                       std::to_string(*v) + " is out of range");
-        out = int(*v);
-        return Status::ok();
-    };
-    MOE_TRY(getPositive(a + ".embedding_length", spec.nEmbd));
-    MOE_TRY(getPositive(a + ".block_count", spec.nLayer));
-    MOE_TRY(getPositive(a + ".attention.head_count", spec.nHead));
-    spec.nHeadKv = int(file.getInt(a + ".attention.head_count_kv", spec.nHead));
-    MOE_TRY(getPositive(a + ".feed_forward_length", spec.nFf));
-    MOE_TRY(getPositive(a + ".expert_count", spec.nExpert));
-    MOE_TRY(getPositive(a + ".expert_used_count", spec.nExpertUsed));
-    spec.nCtxTrain = int(file.getInt(a + ".context_length", 4096));
-    spec.ropeTheta = float(file.getNumber(a + ".rope.freq_base", 10000.0));
-    spec.rmsEps = float(file.getNumber(a + ".attention.layer_norm_rms_epsilon", 1e-5));
-    if (spec.nEmbd % spec.nHead != 0)
-        return Status(StatusCode::CorruptFile, file.path() + ": embedding_length " +
-                                                   std::to_string(spec.nEmbd) + " is not a multiple of head_count " +
-                                                   std::to_string(spec.nHead));
-    spec.headDim = int(file.getInt(a + ".attention.key_length", spec.nEmbd / spec.nHead));
-    if (spec.nHeadKv <= 0 || spec.nHead % spec.nHeadKv != 0)
-        return Status(StatusCode::CorruptFile, file.path() + ": head_count " + std::to_string(spec.nHead) +
-                                                   " is not a multiple of head_count_kv " +
-                                                   std::to_string(spec.nHeadKv));
-    if (spec.nExpertUsed > spec.nExpert)
-        return Status(StatusCode::CorruptFile, file.path() + ": expert_used_count " +
-                                                   std::to_string(spec.nExpertUsed) + " exceeds expert_count " +
-                                                   std::to_string(spec.nExpert));
-    if (spec.headDim % 2 != 0 || spec.headDim <= 0)
-        return Status(StatusCode::CorruptFile, file.path() + ": head dimension " +
-                                                   std::to_string(spec.headDim) + " must be even");
-    spec.ropeInterleaved = true; // convert_hf_to_gguf.py permuted q/k rows to interleaved (§9.8)
-    spec.nRot = int(file.getInt(a + ".rope.dimension_count", spec.headDim));
-    if (spec.nRot != spec.headDim)
-        return Status(StatusCode::Unsupported, file.path() + ": " + a + ".rope.dimension_count " +
-                                                   std::to_string(spec.nRot) + " differs from the head dimension " +
-                                                   std::to_string(spec.headDim) + " (partial rotary is not in this family)");
-    spec.normTopkProb = true; // llama-arch MoE: softmax + renormalization (§9.9)
-    spec.tieWordEmbeddings = file.tensor("output.weight") == nullptr;
-    return Status::ok();
-}
-
-static std::string baseName(const std::string& path) {
-    auto slash = path.find_last_of('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 Result<std::unique_ptr<ModelImpl>> ModelImpl::load(const std::string& path) {
     auto impl = std::make_unique<ModelImpl>();
-    MOE_ASSIGN_OR_RETURN(impl->file, gguf::GgufFile::open(path));
-    const gguf::GgufFile& f = impl->file;
+    MOE_ASSIGN_OR_RETURN(impl->files, gguf::GgufModelFiles::open(path));
+    const gguf::GgufFile& f = impl->files.meta(); // a split model's first shard: the metadata
     ModelInfo& info = impl->info;
     info.path = path;
     info.format = "gguf";
     info.formatVersion = f.version();
-    info.fileBytes = f.fileSize();
+    info.fileBytes = impl->files.totalBytes();
     for (const gguf::MetaEntry& e : f.metadata()) info.metadata.emplace_back(e.key, e.value.display());
-    for (const gguf::TensorEntry& t : f.tensors()) {
-        TensorInfo ti;
-        ti.name = t.name;
-        ti.shape.assign(t.ne.rbegin(), t.ne.rend()); // ggml ne -> PyTorch order
-        ti.type = gguf::typeName(t.type);
-        ti.offset = f.dataOffset() + t.offset;
-        ti.bytes = t.bytes;
-        info.parameterCount += t.elements;
-        info.weightBytes += t.bytes;
-        info.tensors.push_back(std::move(ti));
+    for (const gguf::GgufFile& shard : impl->files.files()) {
+        for (const gguf::TensorEntry& t : shard.tensors()) {
+            TensorInfo ti;
+            ti.file = shard.path();
+            ti.name = t.name;
+            ti.shape.assign(t.ne.rbegin(), t.ne.rend()); // ggml ne -> PyTorch order
+            ti.type = gguf::typeName(t.type);
+            ti.offset = shard.dataOffset() + t.offset;
+            ti.bytes = t.bytes;
+            info.parameterCount += t.elements;
+            info.weightBytes += t.bytes;
+            info.tensors.push_back(std::move(ti));
+        }
     }
 
     ModelSpec& spec = info.spec;
-    MOE_ASSIGN_OR_RETURN(spec.architecture, f.getString("general.architecture"));
-    spec.name = f.getString("general.name", baseName(path));
-    const bool isMoe = f.find(spec.architecture + ".expert_count") != nullptr;
-    if (spec.architecture == "llama" && isMoe) {
-        spec.family = "gqa-moe";
-        MOE_TRY(readGqaMoeSpec(f, spec));
-    } else {
-        return Status(StatusCode::Unsupported,
-                      path + ": architecture '" + spec.architecture + "'" +
-                          (isMoe ? "" : " without experts") +
-                          " is not supported by this build (v0 runs Mixtral-style 'llama' MoE files)");
-    }
+    MOE_TRY(gguf::readGgufSpec(f, [&files = impl->files](std::string_view n) { return files.tensor(n); }, spec));
 
     MOE_ASSIGN_OR_RETURN(impl->tokenizer, loadGgufTokenizer(f));
     info.chatTemplate = f.getString("tokenizer.chat_template", "");
@@ -119,7 +58,7 @@ Result<std::unique_ptr<ModelImpl>> ModelImpl::load(const std::string& path) {
                           " but the tokenizer has " + std::to_string(spec.nVocab) + " tokens");
     spec.bosId = impl->tokenizer->bosId();
     if (impl->tokenizer->eosId() >= 0) spec.eosIds = {impl->tokenizer->eosId()};
-    impl->weightSource = std::make_unique<GgufWeightSource>(impl->file);
+    impl->weightSource = std::make_unique<GgufWeightSource>(impl->files);
     MOE_ASSIGN_OR_RETURN(impl->forward, bindFamily(*impl->weightSource, spec));
     return impl;
 }
@@ -147,6 +86,7 @@ Result<std::unique_ptr<ModelImpl>> ModelImpl::loadHfFolder(const std::string& di
             ti.name = t.name;
             ti.shape = t.shape;
             ti.type = st::dtypeName(t.dtype);
+            ti.file = file.path();
             ti.offset = 8 + file.headerBytes() + t.begin;
             ti.bytes = t.bytes();
             info.parameterCount += t.elements;
@@ -178,6 +118,8 @@ Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
         return Status(StatusCode::NotFound, path + ": a folder without config.json is not a Hugging Face model folder");
     MOE_ASSIGN_OR_RETURN(std::unique_ptr<ModelImpl> impl, folder ? ModelImpl::loadHfFolder(path) : ModelImpl::load(path));
     impl->compileChatTemplate();
+    const KvGeometry kv = impl->forward->kvGeometry();
+    impl->info.kvBytesPerToken = uint64_t(impl->info.spec.nLayer) * uint64_t(kv.kDim + kv.vDim) * sizeof(float);
     return std::shared_ptr<const Model>(std::make_shared<Model>(std::move(impl)));
 }
 

@@ -107,6 +107,7 @@ struct ModelInfo {
     uint64_t fileBytes = 0;
     uint64_t parameterCount = 0;
     uint64_t weightBytes = 0; // sum of tensor bytes
+    uint64_t kvBytesPerToken = 0; // KV cache bytes one token takes in all layers (float32 rows)
     ModelSpec spec;
     std::vector<TensorInfo> tensors;
     // Every metadata key with a printable value (arrays abbreviated), in file order.
