@@ -3,7 +3,7 @@
 // views into the mapping.
 #pragma once
 
-#include "formats/gguf/gguf-reader.h"
+#include "formats/gguf/gguf-split.h"
 #include "models/decoder.h"
 #include "models/weight-source.h"
 #include "moe/chat-template.h"
@@ -21,7 +21,7 @@ public:
     // tokenizer files); the tokenizer is optional (null when the folder has none we read).
     static Result<std::unique_ptr<ModelImpl>> loadHfFolder(const std::string& dir);
 
-    gguf::GgufFile file; // GGUF models only
+    gguf::GgufModelFiles files; // GGUF models only: one file, or every shard of a split model
     std::unique_ptr<WeightSource> weightSource;
     ModelInfo info;
     std::unique_ptr<Tokenizer> tokenizer;

@@ -47,7 +47,8 @@ Result<std::unique_ptr<ModelImpl>> ModelImpl::load(const std::string& path) {
     }
 
     ModelSpec& spec = info.spec;
-    MOE_TRY(gguf::readGgufSpec(f, [&files = impl->files](std::string_view n) { return files.tensor(n); }, spec));
+    const auto tensorOf = [&files = impl->files](std::string_view n) { return files.tensor(n); };
+    MOE_TRY(gguf::readGgufSpec(f, tensorOf, spec));
 
     MOE_ASSIGN_OR_RETURN(impl->tokenizer, loadGgufTokenizer(f));
     info.chatTemplate = f.getString("tokenizer.chat_template", "");

@@ -65,7 +65,13 @@ Result<ops::WeightView> WeightSource::stacked(const std::string& name, int64_t n
     return v;
 }
 
-GgufWeightSource::GgufWeightSource(const gguf::GgufFile& file) : m_file(file) {
+GgufWeightSource::GgufWeightSource(const gguf::GgufFile& file) : m_location(file.path()) { add(file); }
+
+GgufWeightSource::GgufWeightSource(const gguf::GgufModelFiles& files) : m_location(files.meta().path()) {
+    for (const gguf::GgufFile& f : files.files()) add(f); // names are unique across shards (checked at open)
+}
+
+void GgufWeightSource::add(const gguf::GgufFile& file) {
     for (const gguf::TensorEntry& t : file.tensors()) {
         WeightEntry e;
         e.name = e.fileName = t.name;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "formats/gguf/gguf-reader.h"
+#include "formats/gguf/gguf-split.h"
 #include "formats/safetensors/safetensors-folder.h"
 #include "moe/status.h"
 #include "ops/ops.h"
@@ -55,15 +56,18 @@ private:
     mutable std::deque<std::vector<float>> m_converted;
 };
 
-// GGUF: names as stored; shapes from ggml ne reversed.
+// GGUF: names as stored; shapes from ggml ne reversed. A split model's tensors come from all its
+// shards (each entry's path names its shard); the files must outlive the source.
 class GgufWeightSource final : public WeightSource {
 public:
     explicit GgufWeightSource(const gguf::GgufFile& file);
+    explicit GgufWeightSource(const gguf::GgufModelFiles& files);
     const WeightEntry* find(std::string_view name) const override;
-    const std::string& location() const override { return m_file.path(); }
+    const std::string& location() const override { return m_location; }
 
 private:
-    const gguf::GgufFile& m_file;
+    void add(const gguf::GgufFile& file);
+    std::string m_location; // the first (metadata) file
     std::unordered_map<std::string, WeightEntry> m_entries;
 };
 

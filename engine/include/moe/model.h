@@ -95,7 +95,8 @@ struct TensorInfo {
     std::string name;
     std::vector<int64_t> shape;
     std::string type; // "F32", "F16", "BF16", ...
-    uint64_t offset = 0; // byte offset in the file
+    std::string file;    // the file holding it (a GGUF shard, a safetensors file)
+    uint64_t offset = 0; // byte offset in that file
     uint64_t bytes = 0;
     uint64_t elements() const;
 };
