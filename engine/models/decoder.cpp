@@ -13,6 +13,21 @@ Result<std::unique_ptr<FamilyForward>> bindFamily(const WeightSource& src, const
     return Status(StatusCode::Unsupported, src.location() + ": model family '" + spec.family + "' has no forward");
 }
 
+Status checkExpertPolicy(const ModelSpec& s, const ExpertPolicy& p) {
+    if (p.maxExperts < 0 || p.maxExperts > s.nExpert)
+        return Status(StatusCode::InvalidArgument, "expert policy: max_experts " + std::to_string(p.maxExperts) +
+                                                       " is outside 0.." + std::to_string(s.nExpert));
+    if (!(p.threshold >= 0.0f && p.threshold <= 1.0f))
+        return Status(StatusCode::InvalidArgument,
+                      "expert policy: threshold " + std::to_string(p.threshold) + " is outside [0, 1]");
+    const size_t want = size_t(s.nLayer) * size_t(s.nExpert);
+    if (!p.domainBias.empty() && p.domainBias.size() != want)
+        return Status(StatusCode::InvalidArgument, "expert policy: profile '" + p.profile + "' has " +
+                                                       std::to_string(p.domainBias.size()) + " biases, expected " +
+                                                       std::to_string(want) + " (layers x experts)");
+    return Status::ok();
+}
+
 Status bindDecoderEnds(const WeightSource& src, const ModelSpec& s, DecoderEnds& e) {
     MOE_ASSIGN_OR_RETURN(e.tokenEmbd, src.matrix("token_embd.weight", s.nVocab, s.nEmbd));
     MOE_ASSIGN_OR_RETURN(e.outputNorm, src.vectorF32("output_norm.weight", s.nEmbd));

@@ -8,6 +8,7 @@
 
 #include "models/kv-view.h"
 #include "models/weight-source.h"
+#include "moe/expert-policy.h"
 #include "moe/model.h"
 #include "ops/ops.h"
 
@@ -33,15 +34,27 @@ struct RoutingCounts {
     std::vector<double> weightSums;
 };
 
+// What a forward runs with besides its tokens: threads, routing statistics to fill (null: none),
+// the expert policy (null: the model's routing).
+struct ForwardContext {
+    ThreadPool* pool = nullptr;
+    RoutingCounts* routing = nullptr;
+    const ExpertPolicy* policy = nullptr;
+};
+
 class FamilyForward {
 public:
     virtual ~FamilyForward() = default;
     virtual KvGeometry kvGeometry() const = 0;
     // Runs tokens at positions pos0.. through the model, writing their cache rows. logits gets
-    // [nTok, nVocab] (lastOnly: [1, nVocab]). One caller at a time per cache.
+    // [nTok, nVocab] (lastOnly: [1, nVocab]). routing, when given, is reset and filled. One caller
+    // at a time per cache.
     virtual Status forward(KvView& cache, std::span<const int32_t> tokens, int pos0, bool lastOnly,
-                           std::vector<float>& logits, ThreadPool* pool, RoutingCounts* routing) const = 0;
+                           std::vector<float>& logits, const ForwardContext& ctx) const = 0;
 };
+
+// Checks a policy against a spec (maxExperts <= nExpert, threshold in [0, 1], domainBias size).
+Status checkExpertPolicy(const ModelSpec& spec, const ExpertPolicy& policy);
 
 // Binds the family spec.family names ("gqa-moe", "dense", "deepseek"). Errors name the file and
 // the tensor, or the unsupported feature.

@@ -48,7 +48,7 @@ public:
     KvGeometry kvGeometry() const override { return {spec.kvLoraRank + spec.qkRopeHeadDim, 0}; }
 
     Status forward(KvView& cache, std::span<const int32_t> tokens, int pos0, bool lastOnly,
-                   std::vector<float>& logits, ThreadPool* pool, RoutingCounts* routing) const override;
+                   std::vector<float>& logits, const ForwardContext& ctx) const override;
 
 private:
     void absorbQuery(const MlaLayer& L, const float* q, int nTok, float* qLat, ThreadPool* pool) const;
@@ -103,7 +103,9 @@ void DeepseekFamily::expandValues(const MlaLayer& L, const float* oLat, int nTok
 }
 
 Status DeepseekFamily::forward(KvView& cache, std::span<const int32_t> tokens, int pos0, bool lastOnly,
-                               std::vector<float>& logits, ThreadPool* pool, RoutingCounts* routing) const {
+                               std::vector<float>& logits, const ForwardContext& ctx) const {
+    ThreadPool* pool = ctx.pool;
+    RoutingCounts* routing = ctx.routing;
     const ModelSpec& s = spec;
     std::vector<float> h;
     std::vector<int32_t> pos;
@@ -150,7 +152,7 @@ Status DeepseekFamily::forward(KvView& cache, std::span<const int32_t> tokens, i
         for (size_t i = 0; i < h.size(); ++i) h[i] += proj[i];
 
         ops::rmsnorm(h.data(), L.ffnNorm, n.data(), nTok, s.nEmbd, s.rmsEps);
-        ffnForward(s, L.ffn, n.data(), nTok, proj.data(), pool, il, routing);
+        ffnForward(s, L.ffn, n.data(), nTok, proj.data(), ctx, il);
         for (size_t i = 0; i < h.size(); ++i) h[i] += proj[i];
     }
     outputLogits(s, ends, h, nTok, lastOnly, n, logits, pool);

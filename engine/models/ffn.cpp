@@ -45,6 +45,34 @@ Status bindExperts(const WeightSource& src, const std::string& blk, const std::s
     return Status::ok();
 }
 
+// Keeps, per token, the fewest chosen experts (by descending weight) whose weights reach
+// threshold x their sum; the rest get id -1. Renormalizes the kept weights to the original sum
+// when the model normalizes its top-k weights.
+void applyThreshold(std::vector<int32_t>& ids, std::vector<float>& w, int nTok, int k, float threshold,
+                    bool renormalize) {
+    std::vector<int> order(static_cast<size_t>(k));
+    for (int t = 0; t < nTok; ++t) {
+        int32_t* id = ids.data() + int64_t(t) * k;
+        float* wt = w.data() + int64_t(t) * k;
+        for (int j = 0; j < k; ++j) order[size_t(j)] = j;
+        std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return wt[a] > wt[b]; });
+        float total = 0;
+        for (int j = 0; j < k; ++j) total += wt[j];
+        float acc = 0;
+        int kept = 0;
+        while (kept < k && acc < threshold * total) acc += wt[order[size_t(kept++)]];
+        kept = std::max(kept, 1);
+        float keptSum = 0;
+        for (int j = 0; j < kept; ++j) keptSum += wt[order[size_t(j)]];
+        for (int j = kept; j < k; ++j) {
+            id[order[size_t(j)]] = -1;
+            wt[order[size_t(j)]] = 0;
+        }
+        if (renormalize && keptSum > 0)
+            for (int j = 0; j < kept; ++j) wt[order[size_t(j)]] *= total / keptSum;
+    }
+}
+
 void runMlp(const DenseMlp& m, const float* x, int nTok, float* out, ThreadPool* pool) {
     const int64_t nFf = m.gate.rows;
     std::vector<float> gate(size_t(nTok) * size_t(nFf)), up(gate.size());
@@ -96,16 +124,25 @@ Status bindFfn(const WeightSource& src, const ModelSpec& s, int il, FfnLayer& f)
 }
 
 void ffnForward(const ModelSpec& s, const FfnLayer& f, const float* x, int nTok, float* out,
-                ThreadPool* pool, int il, RoutingCounts* routing) {
+                const ForwardContext& ctx, int il) {
+    ThreadPool* pool = ctx.pool;
+    RoutingCounts* routing = ctx.routing;
+    const ExpertPolicy* policy = ctx.policy && ctx.policy->active() ? ctx.policy : nullptr;
     const int64_t nEmbd = s.nEmbd;
     if (!f.moe) {
         runMlp(f.dense, x, nTok, out, pool);
         return;
     }
-    const int k = s.nExpertUsed, nExp = s.nExpert;
+    const int nExp = s.nExpert;
+    const int k = policy && policy->maxExperts > 0 ? std::min(policy->maxExperts, nExp) : s.nExpertUsed;
     std::vector<float> rlogits(size_t(nTok) * size_t(nExp)), rw(size_t(nTok) * size_t(k));
     std::vector<int32_t> rid(rw.size());
     linear(x, nTok, f.router, rlogits.data(), pool);
+    if (policy && !policy->domainBias.empty()) {
+        const float* bias = policy->domainBias.data() + size_t(il) * size_t(nExp);
+        for (int t = 0; t < nTok; ++t)
+            for (int e = 0; e < nExp; ++e) rlogits[size_t(t) * size_t(nExp) + size_t(e)] += bias[e];
+    }
     ops::RouterParams rp;
     rp.sigmoid = s.scoringFunc == "sigmoid";
     rp.groupByTopTwoSum = s.topkMethod == "noaux_tc";
@@ -115,7 +152,10 @@ void ffnForward(const ModelSpec& s, const FfnLayer& f, const float* x, int nTok,
     rp.normalize = s.normTopkProb;
     rp.scale = s.routedScalingFactor;
     rp.bias = f.routerBias;
+    // Group-limited selection needs k experts inside the kept groups; a larger override widens it.
+    if (rp.nGroup > 1 && k > rp.topkGroup * (nExp / rp.nGroup)) rp.nGroup = 1;
     ops::route(rlogits.data(), nTok, nExp, rp, rid.data(), rw.data());
+    if (policy && policy->threshold > 0) applyThreshold(rid, rw, nTok, k, policy->threshold, s.normTopkProb);
 
     std::fill(out, out + int64_t(nTok) * nEmbd, 0.0f);
     std::vector<int> rowsOf; // slot indices (t * k + j) routed to expert e
@@ -123,7 +163,7 @@ void ffnForward(const ModelSpec& s, const FfnLayer& f, const float* x, int nTok,
     for (int e = 0; e < nExp; ++e) {
         rowsOf.clear();
         for (int slot = 0; slot < nTok * k; ++slot)
-            if (rid[size_t(slot)] == e) rowsOf.push_back(slot);
+            if (rid[size_t(slot)] == e) rowsOf.push_back(slot); // dropped slots hold -1
         if (rowsOf.empty()) continue;
         const int m = int(rowsOf.size());
         if (routing) {

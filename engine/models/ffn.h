@@ -35,9 +35,9 @@ bool isMoeLayer(const ModelSpec& spec, int il);
 // exp_probs_b.bias, experts stacked (ffn_gate_exps) or per expert (ffn_gate.E), *_shexp.
 Status bindFfn(const WeightSource& src, const ModelSpec& spec, int il, FfnLayer& f);
 
-// out[nTok, nEmbd] = FFN(x), x the post-attention-normed activations. routing (optional)
-// accumulates layer il's expert counts and weights.
+// out[nTok, nEmbd] = FFN(x), x the post-attention-normed activations, routed under ctx.policy
+// (moe/expert-policy.h); ctx.routing (optional) accumulates layer il's expert counts and weights.
 void ffnForward(const ModelSpec& spec, const FfnLayer& f, const float* x, int nTok, float* out,
-                ThreadPool* pool, int il, RoutingCounts* routing);
+                const ForwardContext& ctx, int il);
 
 } // namespace moe

@@ -37,7 +37,7 @@ public:
     }
 
     Status forward(KvView& cache, std::span<const int32_t> tokens, int pos0, bool lastOnly,
-                   std::vector<float>& logits, ThreadPool* pool, RoutingCounts* routing) const override;
+                   std::vector<float>& logits, const ForwardContext& ctx) const override;
 };
 
 void addBias(float* y, const float* b, int nTok, int64_t n) {
@@ -47,7 +47,9 @@ void addBias(float* y, const float* b, int nTok, int64_t n) {
 }
 
 Status GqaFamily::forward(KvView& cache, std::span<const int32_t> tokens, int pos0, bool lastOnly,
-                          std::vector<float>& logits, ThreadPool* pool, RoutingCounts* routing) const {
+                          std::vector<float>& logits, const ForwardContext& ctx) const {
+    ThreadPool* pool = ctx.pool;
+    RoutingCounts* routing = ctx.routing;
     const ModelSpec& s = spec;
     std::vector<float> h;
     std::vector<int32_t> pos;
@@ -89,7 +91,7 @@ Status GqaFamily::forward(KvView& cache, std::span<const int32_t> tokens, int po
         for (size_t i = 0; i < h.size(); ++i) h[i] += proj[i];
 
         ops::rmsnorm(h.data(), L.ffnNorm, n.data(), nTok, s.nEmbd, s.rmsEps);
-        ffnForward(s, L.ffn, n.data(), nTok, proj.data(), pool, il, routing);
+        ffnForward(s, L.ffn, n.data(), nTok, proj.data(), ctx, il);
         for (size_t i = 0; i < h.size(); ++i) h[i] += proj[i];
     }
     outputLogits(s, ends, h, nTok, lastOnly, n, logits, pool);

@@ -43,7 +43,9 @@ public:
                               std::to_string(tokens.size()) + " new tokens exceed the context size " +
                               std::to_string(cache.capacity()));
         std::vector<float> logits;
-        MOE_TRY(m.forward->forward(cache, tokens, nPast, lastOnly, logits, pool.get(), nullptr));
+        ForwardContext ctx;
+        ctx.pool = pool.get();
+        MOE_TRY(m.forward->forward(cache, tokens, nPast, lastOnly, logits, ctx));
         cached.insert(cached.end(), tokens.begin(), tokens.end());
         return logits;
     }

@@ -161,7 +161,9 @@ private slots:
         QVERIFY(cache.init(s.nLayer, 128, kv.kDim, kv.vDim).isOk());
         std::vector<float> logits;
         RoutingCounts rc;
-        QVERIFY(impl.forward->forward(cache, m_tokens, 0, true, logits, nullptr, &rc).isOk());
+        ForwardContext ctx;
+        ctx.routing = &rc;
+        QVERIFY(impl.forward->forward(cache, m_tokens, 0, true, logits, ctx).isOk());
         for (int il = 0; il < s.nLayer; ++il) {
             int64_t sum = 0;
             int used = 0;

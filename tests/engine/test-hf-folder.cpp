@@ -129,7 +129,7 @@ private slots:
             if (!fam.isOk()) return logits;
             const KvGeometry kv = (*fam)->kvGeometry();
             if (!cache.init(spec.nLayer, 16, kv.kDim, kv.vDim).isOk()) return logits;
-            if (!(*fam)->forward(cache, tokens, 0, false, logits, nullptr, nullptr).isOk()) logits.clear();
+            if (!(*fam)->forward(cache, tokens, 0, false, logits, ForwardContext{}).isOk()) logits.clear();
             return logits;
         };
         const std::vector<float> la = run(**g, true), right = run(**h, false), wrong = run(**h, true);

@@ -187,7 +187,8 @@ Status readQwenMoe(const Fields& f, ModelSpec& spec, bool qwen3) {
     MOE_TRY(readCommon(f, spec, 1e-6f));
     MOE_TRY(f.integer("moe_intermediate_size", spec.nFf, true));
     MOE_TRY(f.integer("intermediate_size", spec.nFfDense, false));
-    MOE_TRY(experts(f, spec, "num_experts"));
+    // The Hub's configs say num_experts; transformers 5 writes Qwen3-MoE's as num_local_experts.
+    MOE_TRY(experts(f, spec, !f.has("num_experts") && f.has("num_local_experts") ? "num_local_experts" : "num_experts"));
     spec.normTopkProb = false; // class default; released Qwen3-MoE configs set true
     MOE_TRY(f.boolean("norm_topk_prob", spec.normTopkProb));
     MOE_TRY(f.integer("decoder_sparse_step", spec.decoderSparseStep, false));
