@@ -552,6 +552,14 @@ private slots:
             << "deepseek-v3"
             << "u32 deepseek2.leading_dense_block_count 9"
             << "'deepseek2.leading_dense_block_count' = 9 exceeds block_count";
+        QTest::newRow("hostile block_count")
+            << "qwen2moe"
+            << "u32 qwen2moe.block_count 1000000000"
+            << "'qwen2moe.block_count' = 1000000000 exceeds 65536 layers";
+        QTest::newRow("shared width overflows")
+            << "deepseek-v3"
+            << "u32 deepseek2.expert_shared_count 100000000"
+            << "'deepseek2.expert_shared_count' = 100000000 shared experts";
         QTest::newRow("norm flag not a bool")
             << "deepseek-v3"
             << "u32 deepseek2.expert_weights_norm 7"

@@ -12,6 +12,9 @@ namespace moe::gguf {
 namespace {
 
 constexpr int64_t kMaxDim = int64_t(1) << 30;
+// Per-layer tensor look-ups loop over block_count: a hostile count must not make that a long loop
+// (released models have <= 128 layers; llama.cpp allows 512).
+constexpr int kMaxLayers = 65536;
 
 class Keys {
 public:
@@ -127,6 +130,9 @@ Status readCommon(const Keys& k, const GgufFile& f, ModelSpec& spec) {
     spec.name = f.getString("general.name", baseName(f.path()));
     MOE_TRY(k.integer("embedding_length", spec.nEmbd, true));
     MOE_TRY(k.integer("block_count", spec.nLayer, true));
+    if (spec.nLayer > kMaxLayers)
+        return k.bad(k.key("block_count"), "= " + std::to_string(spec.nLayer) + " exceeds " +
+                                               std::to_string(kMaxLayers) + " layers");
     int nextn = 0; // MTP layers counted in block_count by newer converters (HF excludes them)
     MOE_TRY(k.integer("nextn_predict_layers", nextn, false, true));
     if (nextn >= spec.nLayer)
@@ -397,6 +403,10 @@ Status readDeepseek2(const Keys& k, ModelSpec& spec) {
     MOE_TRY(k.integer("expert_feed_forward_length", spec.nFf, true));
     MOE_TRY(readExperts(k, spec));
     MOE_TRY(k.integer("expert_shared_count", spec.nExpertShared, false, true));
+    if (spec.nExpertShared > kMaxDim / spec.nFf)
+        return k.bad(k.key("expert_shared_count"),
+                     "= " + std::to_string(spec.nExpertShared) + " shared experts of " +
+                         std::to_string(spec.nFf) + " overflow the shared-expert width");
     spec.nFfShared = spec.nExpertShared * spec.nFf;
     MOE_TRY(k.integer("leading_dense_block_count", spec.firstKDenseReplace, false, true));
     if (spec.firstKDenseReplace > spec.nLayer)
