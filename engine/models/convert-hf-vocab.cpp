@@ -276,12 +276,16 @@ Result<std::string> detectPreTokenizer(const std::string& path, const std::strin
     for (const char* name : kCandidates) {
         if (nfc != (std::string(name) == "qwen2")) continue;
         PreTokenizer preset;
+        bool compiled = true;
         for (const std::string& re : BpeTokenizer::presetRegexes(name)) {
-            MOE_ASSIGN_OR_RETURN(auto r, Regex::compile(re));
-            preset.addSplit(std::move(r), SplitBehavior::Isolated, false);
+            auto r = Regex::compile(re);
+            compiled = compiled && r.isOk();
+            if (r.isOk()) preset.addSplit(std::move(r).value(), SplitBehavior::Isolated, false);
         }
         MOE_TRY(preset.addByteLevel(false, false));
-        if (preset.run(kCheckText) == want) return std::string(std::string(name) == "gpt-2" && arch == "olmoe" ? "olmo" : name);
+        // A preset this build cannot compile could not be read back either: never chosen.
+        if (compiled && preset.run(kCheckText) == want)
+            return std::string(std::string(name) == "gpt-2" && arch == "olmoe" ? "olmo" : name);
     }
     const std::string dir = fs::path(path).parent_path().string();
     return Status(StatusCode::Unsupported,

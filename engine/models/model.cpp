@@ -50,15 +50,21 @@ Result<std::unique_ptr<ModelImpl>> ModelImpl::load(const std::string& path) {
     const auto tensorOf = [&files = impl->files](std::string_view n) { return files.tensor(n); };
     MOE_TRY(gguf::readGgufSpec(f, tensorOf, spec));
 
-    MOE_ASSIGN_OR_RETURN(impl->tokenizer, loadGgufTokenizer(f));
+    // tokenizer.ggml.model "none" (llama.cpp's vocabulary-less marker, what converting a folder
+    // without tokenizer files writes) loads like such a folder: no tokenizer, and the vocabulary
+    // size and special ids readGgufSpec read from the arch and tokenizer.ggml.*_token_id keys.
+    const std::string tokenizerModel = f.getString("tokenizer.ggml.model", "");
+    if (tokenizerModel != "none" && tokenizerModel != "no_vocab") {
+        MOE_ASSIGN_OR_RETURN(impl->tokenizer, loadGgufTokenizer(f));
+        spec.nVocab = impl->tokenizer->vocabSize();
+        if (auto v = f.getInt(spec.architecture + ".vocab_size", spec.nVocab); v != spec.nVocab)
+            return Status(StatusCode::CorruptFile,
+                          path + ": " + spec.architecture + ".vocab_size is " + std::to_string(v) +
+                              " but the tokenizer has " + std::to_string(spec.nVocab) + " tokens");
+        spec.bosId = impl->tokenizer->bosId();
+        if (impl->tokenizer->eosId() >= 0) spec.eosIds = {impl->tokenizer->eosId()};
+    }
     info.chatTemplate = f.getString("tokenizer.chat_template", "");
-    spec.nVocab = impl->tokenizer->vocabSize();
-    if (auto v = f.getInt(spec.architecture + ".vocab_size", spec.nVocab); v != spec.nVocab)
-        return Status(StatusCode::CorruptFile,
-                      path + ": " + spec.architecture + ".vocab_size is " + std::to_string(v) +
-                          " but the tokenizer has " + std::to_string(spec.nVocab) + " tokens");
-    spec.bosId = impl->tokenizer->bosId();
-    if (impl->tokenizer->eosId() >= 0) spec.eosIds = {impl->tokenizer->eosId()};
     impl->weightSource = std::make_unique<GgufWeightSource>(impl->files);
     MOE_ASSIGN_OR_RETURN(impl->forward, bindFamily(*impl->weightSource, spec));
     return impl;

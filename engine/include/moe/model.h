@@ -84,6 +84,7 @@ struct ModelSpec {
     int qkRopeHeadDim = 0;
     int vHeadDim = 0;
     bool tieWordEmbeddings = false;
+    int slidingWindow = 0;            // attend to the last N positions only (0: all; Mistral-style)
     int bosId = -1;
     std::vector<int> eosIds;          // generation stops on any of them
     GenerationDefaults generation;
@@ -133,8 +134,8 @@ public:
 
     const ModelInfo& info() const;
     const ModelSpec& spec() const { return info().spec; }
-    // Requires hasTokenizer(): GGUF models always have one; a Hugging Face folder has one when it
-    // ships tokenizer files the engine reads.
+    // Requires hasTokenizer(): a GGUF model has one unless tokenizer.ggml.model is "none"; a
+    // Hugging Face folder has one when it ships tokenizer files the engine reads.
     const Tokenizer& tokenizer() const;
     bool hasTokenizer() const;
     // Renders a conversation with the model's own chat template (built-in ChatML when the model
