@@ -32,6 +32,15 @@ struct KvGeometry {
 struct RoutingCounts {
     std::vector<int64_t> counts;
     std::vector<double> weightSums;
+    // Per-token routing (Session's per-token stats, the CLI's `route --per-token`), filled only
+    // when perToken is set: ffnForward sizes tokenIds/tokenWeights to [nLayer, nTok, k] (k: the
+    // experts per token this forward chose, stored in k) when they are not that size already,
+    // dense layers' rows staying -1/0, and writes every MoE layer's rows in full; index
+    // (il * nTok + t) * k + j; a slot the threshold dropped holds -1 and weight 0.
+    bool perToken = false;
+    int k = 0;
+    std::vector<int32_t> tokenIds;
+    std::vector<float> tokenWeights;
 };
 
 // What a forward runs with besides its tokens: threads, routing statistics to fill (null: none),

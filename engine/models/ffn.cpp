@@ -156,6 +156,17 @@ void ffnForward(const ModelSpec& s, const FfnLayer& f, const float* x, int nTok,
     if (rp.nGroup > 1 && k > rp.topkGroup * (nExp / rp.nGroup)) rp.nGroup = 1;
     ops::route(rlogits.data(), nTok, nExp, rp, rid.data(), rw.data());
     if (policy && policy->threshold > 0) applyThreshold(rid, rw, nTok, k, policy->threshold, s.normTopkProb);
+    if (routing && routing->perToken) {
+        // Per-token routing rows (decoder.h RoutingCounts): this layer's [nTok, k] ids and weights.
+        const size_t want = size_t(s.nLayer) * size_t(nTok) * size_t(k);
+        if (routing->k != k || routing->tokenIds.size() != want) {
+            routing->k = k;
+            routing->tokenIds.assign(want, -1);
+            routing->tokenWeights.assign(want, 0.0f);
+        }
+        std::copy(rid.begin(), rid.end(), routing->tokenIds.begin() + ptrdiff_t(size_t(il) * rid.size()));
+        std::copy(rw.begin(), rw.end(), routing->tokenWeights.begin() + ptrdiff_t(size_t(il) * rw.size()));
+    }
 
     std::fill(out, out + int64_t(nTok) * nEmbd, 0.0f);
     std::vector<int> rowsOf; // slot indices (t * k + j) routed to expert e

@@ -1,12 +1,16 @@
 // Session: model + KV cache + thread pool on the CPU backend. generate() resets the cache,
 // prefills the prompt in one forward, then decodes token by token, streaming whole UTF-8
 // characters to the callback. Timing: TTFT is request start to the first sampled token.
+// Every forward runs under the session's expert policy; while routing collection is on, each
+// forward's per-layer counts (and per-token rows) are added to the session's RoutingStats.
 //
 //   state:  empty --evaluate/generate--> filled --reset--> empty
 //   generate: prefill -> [sample -> callback -> (stop?) -> decode one]* -> stats
 #include "moe/session.h"
 
 #include "core/thread-pool.h"
+#include "models/decoder.h"
+#include "models/ffn.h"
 #include "models/model-impl.h"
 #include "runtime/kv-cache.h"
 #include "runtime/sampler.h"
@@ -33,6 +37,51 @@ public:
     std::unique_ptr<ThreadPool> pool;
     bool reusePrefix = true;
     std::vector<int32_t> cached; // the tokens whose K/V rows are in the cache, in order
+    ExpertPolicy policy;         // every row in the cache was computed under this policy
+    bool collectRouting = false;
+    bool collectTokenRouting = false;
+    RoutingStats stats; // sized at create(); counts accumulate per forward
+
+    void clearStats() {
+        const ModelSpec& s = model->spec();
+        stats = RoutingStats{};
+        stats.nLayer = s.nLayer;
+        stats.nExpert = s.nExpert;
+        stats.tokens.assign(size_t(s.nLayer) * size_t(std::max(s.nExpert, 0)), 0);
+        stats.weightSums.assign(stats.tokens.size(), 0.0);
+        stats.moeLayer.resize(size_t(s.nLayer));
+        for (int il = 0; il < s.nLayer; ++il) stats.moeLayer[size_t(il)] = isMoeLayer(s, il);
+    }
+
+    // Adds one forward's routing (tokens at positions pos0..) to stats.
+    void accumulate(const RoutingCounts& rc, std::span<const int32_t> tokens, int pos0) {
+        for (size_t i = 0; i < rc.counts.size() && i < stats.tokens.size(); ++i) {
+            stats.tokens[i] += rc.counts[i];
+            stats.weightSums[i] += rc.weightSums[i];
+        }
+        stats.tokensSeen += int64_t(tokens.size());
+        if (!collectTokenRouting) return;
+        const int nTok = int(tokens.size());
+        const int nLayer = stats.nLayer;
+        const int k = rc.k;
+        for (int t = 0; t < nTok; ++t) {
+            TokenRouting tr;
+            tr.token = tokens[size_t(t)];
+            tr.position = pos0 + t;
+            tr.k = k;
+            tr.experts.assign(size_t(nLayer) * size_t(k), -1);
+            tr.weights.assign(tr.experts.size(), 0.0f);
+            // rc rows are [nLayer, nTok, k] (empty when the model has no MoE layer).
+            if (rc.tokenIds.size() == size_t(nLayer) * size_t(nTok) * size_t(k))
+                for (int il = 0; il < nLayer; ++il)
+                    for (int j = 0; j < k; ++j) {
+                        const size_t src = (size_t(il) * size_t(nTok) + size_t(t)) * size_t(k) + size_t(j);
+                        tr.experts[size_t(il) * size_t(k) + size_t(j)] = rc.tokenIds[src];
+                        tr.weights[size_t(il) * size_t(k) + size_t(j)] = rc.tokenWeights[src];
+                    }
+            stats.perToken.push_back(std::move(tr));
+        }
+    }
 
     Result<std::vector<float>> evaluate(std::span<const int32_t> tokens, bool lastOnly) {
         const ModelImpl& m = model->impl();
@@ -45,7 +94,12 @@ public:
         std::vector<float> logits;
         ForwardContext ctx;
         ctx.pool = pool.get();
+        ctx.policy = &policy;
+        RoutingCounts rc;
+        rc.perToken = collectTokenRouting;
+        if (collectRouting || collectTokenRouting) ctx.routing = &rc;
         MOE_TRY(m.forward->forward(cache, tokens, nPast, lastOnly, logits, ctx));
+        if (ctx.routing) accumulate(rc, tokens, nPast);
         cached.insert(cached.end(), tokens.begin(), tokens.end());
         return logits;
     }
@@ -65,6 +119,11 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
     auto impl = std::make_unique<SessionImpl>();
     impl->model = std::move(model);
     impl->reusePrefix = options.reusePrefix;
+    MOE_TRY(checkExpertPolicy(s, options.expertPolicy));
+    impl->policy = options.expertPolicy;
+    impl->collectRouting = options.collectRouting || options.collectTokenRouting;
+    impl->collectTokenRouting = options.collectTokenRouting;
+    impl->clearStats();
     const KvGeometry kv = impl->model->impl().forward->kvGeometry();
     MOE_TRY(impl->cache.init(s.nLayer, nCtx, kv.kDim, kv.vDim));
     impl->pool = std::make_unique<ThreadPool>(options.nThreads);
@@ -78,6 +137,32 @@ const Model& Session::model() const { return *m_impl->model; }
 int Session::contextSize() const { return m_impl->cache.capacity(); }
 int Session::position() const { return int(m_impl->cached.size()); }
 void Session::reset() { m_impl->cached.clear(); }
+
+namespace {
+
+bool samePolicy(const ExpertPolicy& a, const ExpertPolicy& b) {
+    return a.maxExperts == b.maxExperts && a.threshold == b.threshold && a.domainBias == b.domainBias;
+}
+
+} // namespace
+
+Status Session::setExpertPolicy(const ExpertPolicy& policy) {
+    MOE_TRY(checkExpertPolicy(m_impl->model->spec(), policy));
+    // Rows computed under another routing must not be reused as a prefix: drop them.
+    if (!samePolicy(policy, m_impl->policy)) m_impl->cached.clear();
+    m_impl->policy = policy;
+    return Status::ok();
+}
+
+const ExpertPolicy& Session::expertPolicy() const { return m_impl->policy; }
+
+void Session::setCollectRouting(bool on, bool perToken) {
+    m_impl->collectRouting = on || perToken;
+    m_impl->collectTokenRouting = perToken;
+}
+
+RoutingStats Session::routingStats() const { return m_impl->stats; }
+void Session::resetRoutingStats() { m_impl->clearStats(); }
 
 Result<std::vector<float>> Session::evaluate(std::span<const int32_t> tokens, bool lastOnly) {
     if (tokens.empty()) return Status(StatusCode::InvalidArgument, "evaluate: no tokens");

@@ -3,7 +3,9 @@
 // from one thread at a time; several Sessions may share one Model.
 #pragma once
 
+#include "moe/expert-policy.h"
 #include "moe/model.h"
+#include "moe/routing-stats.h"
 #include "moe/sampling.h"
 #include "moe/status.h"
 
@@ -23,6 +25,14 @@ struct SessionOptions {
     // generate() keeps the KV rows of the longest common prefix of the previous context and
     // the new prompt, and computes only the rest (a chat turn costs only its new tokens).
     bool reusePrefix = true;
+    // How the session overrides the model's routing (moe/expert-policy.h; default: the model's
+    // own routing). Checked against the model by create(). moe/expert-profiles.h reads one from
+    // a model_config.json beside the model; create() does not look for that file itself.
+    ExpertPolicy expertPolicy;
+    // Accumulate RoutingStats over every forward (see routingStats()); collectTokenRouting also
+    // keeps each token's chosen experts and weights (RoutingStats::perToken; grows with tokens).
+    bool collectRouting = false;
+    bool collectTokenRouting = false;
 };
 
 struct TokenLogprob {
@@ -84,6 +94,21 @@ public:
     // identical with and without prefix reuse.
     Result<GenerationStats> generate(std::span<const int32_t> prompt, const SamplingParams& params,
                                      const TokenCallback& onToken);
+    // Expert policy. A policy different from the current one invalidates the cached prefix: the
+    // KV rows were computed under the old routing, so the cache is cleared (position() becomes 0)
+    // and the next generate() recomputes its whole prompt. Errors (checkExpertPolicy: max_experts
+    // beyond the model's experts, threshold outside [0, 1], a bias vector not [nLayer * nExpert])
+    // leave the session unchanged.
+    Status setExpertPolicy(const ExpertPolicy& policy);
+    const ExpertPolicy& expertPolicy() const;
+
+    // Routing statistics accumulated since creation or resetRoutingStats() over every forward
+    // (evaluate and generate, prefill and decode) while collection is on. nLayer/nExpert/moeLayer
+    // are always filled; the counts stay 0 while collection is off.
+    void setCollectRouting(bool on, bool perToken = false);
+    RoutingStats routingStats() const;
+    void resetRoutingStats();
+
     // Encodes text (with BOS) and generates.
     Result<GenerationStats> generateText(const std::string& prompt, const SamplingParams& params,
                                          const TokenCallback& onToken);
