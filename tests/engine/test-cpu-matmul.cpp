@@ -262,24 +262,29 @@ void TestCpuMatmul::matchesReference() {
 }
 
 // The default path choice (dot below gemmMinTokens, sgemm from it) with no pool and a 2-thread
-// pool: token counts on both sides of the threshold.
+// pool: token counts on both sides of the threshold, for a type with int8 kernels and a float one.
 void TestCpuMatmul::autoPathMatchesReference() {
     SwitchGuard guard;
-    const Weights w = makeWeights(GgmlType::Q4_K, 45, 512, 5);
     ThreadPool pool(2);
-    for (int nTok : {1, cpu::gemmMinTokens() - 1, cpu::gemmMinTokens(), 100}) {
-        Rng rng(static_cast<uint64_t>(nTok));
-        std::vector<float> x(static_cast<size_t>(int64_t(nTok) * 512));
-        for (auto& v : x)
-            v = rng.symmetric();
-        std::vector<float> ref(static_cast<size_t>(int64_t(nTok) * 45)), got(ref.size());
-        ops::matmul(x.data(), nTok, w.view, ref.data(), nullptr);
-        for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
-            std::fill(got.begin(), got.end(), std::nanf(""));
-            cpu::matmul(x.data(), nTok, w.view, got.data(), p);
-            const double tol = nTok < cpu::gemmMinTokens() ? 2e-2 : 1e-5;
-            QVERIFY2(normalizedError(got, ref) <= tol,
-                     qPrintable(QStringLiteral("nTok %1").arg(nTok)));
+    for (GgmlType type : {GgmlType::Q4_K, GgmlType::F16}) {
+        const Weights w = makeWeights(type, 45, 512, 5);
+        const int threshold = cpu::gemmMinTokens(w.view);
+        for (int nTok : {1, threshold - 1, threshold, 100}) {
+            Rng rng(static_cast<uint64_t>(nTok));
+            std::vector<float> x(static_cast<size_t>(int64_t(nTok) * 512));
+            for (auto& v : x)
+                v = rng.symmetric();
+            std::vector<float> ref(static_cast<size_t>(int64_t(nTok) * 45)), got(ref.size());
+            ops::matmul(x.data(), nTok, w.view, ref.data(), nullptr);
+            for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+                std::fill(got.begin(), got.end(), std::nanf(""));
+                cpu::matmul(x.data(), nTok, w.view, got.data(), p);
+                const double tol = type == GgmlType::Q4_K && nTok < threshold ? 2e-2 : 1e-5;
+                QVERIFY2(normalizedError(got, ref) <= tol,
+                         qPrintable(QStringLiteral("%1 nTok %2")
+                                        .arg(typeName(uint32_t(type)).c_str())
+                                        .arg(nTok)));
+            }
         }
     }
 }

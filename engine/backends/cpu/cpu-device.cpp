@@ -1,7 +1,9 @@
 // queryCpu(): the CPU as a device. Model name from /proc/cpuinfo ("model name", or "Processor" /
 // "Hardware" on some ARM kernels), logical core count and total RAM from sysconf. The CPU is always
 // present, so this never reports `unavailable`; fields it cannot read fall back to "cpu" and 0.
+// The detail names the matmul kernels chosen for this CPU at run time and the BLAS library.
 #include "backends/backend.h"
+#include "backends/cpu/cpu-matmul.h"
 
 #include <unistd.h>
 
@@ -48,7 +50,8 @@ void queryCpu(DeviceReport& report) {
     info.memoryBytes = totalRamBytes();
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (cores <= 0) cores = long(std::thread::hardware_concurrency());
-    info.detail = std::to_string(cores > 0 ? cores : 1) + " logical cores";
+    info.detail = std::to_string(cores > 0 ? cores : 1) + " logical cores, matmul kernels " +
+                  cpu::matmulIsa() + ", gemm " + cpu::gemmLibrary();
     report.devices.push_back(std::move(info));
 }
 

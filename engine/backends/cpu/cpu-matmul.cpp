@@ -3,9 +3,10 @@
 //
 // Decode path: the activation rows are prepared once on the calling thread (quantized to ActQ8_0 /
 // ActQ8_K for quantized weights, used as they are for float weights), then each worker takes a
-// contiguous range of weight rows and, row by row, dots the row with every token, so a weight row
-// is read from memory once per call and stays in L1 across the tokens. Quantized types without a
-// kernel (Q4_1, Q5_1, Q2_K, Q3_K) are dequantized one row at a time into a per-thread float row.
+// contiguous range of weight rows and dots them, a block of ~16 KiB of rows at a time, with every
+// token, so a weight row is read from memory once per call and stays in L1 across the tokens.
+// Quantized types without a kernel (Q4_1, Q5_1, Q2_K, Q3_K) are dequantized one row at a time into
+// a per-thread float row.
 //
 // Prefill path: per worker, panels of at most kPanelFloats dequantized weights (one panel row at
 // least 16 rows) go through cblas_sgemm(x, panel^T) into the panel's columns of y (ldc = W.rows);
@@ -30,11 +31,16 @@ namespace moe::cpu {
 
 namespace {
 
-// Measured on the 2-core EPYC of docs/perf/cpu.md: the dot path wins below this many tokens.
-constexpr int kGemmMinTokens = 16;
+// Token counts from which sgemm beats the row dots, measured on the 2-core EPYC of docs/perf/cpu.md
+// (1024x2048 weights): about 16-24 tokens for the int8 kernels (Q8_0 ~12-16, Q4_K ~20-24), about
+// 4-8 for float rows, which the dot path reads at float width and sgemm reuses from cache.
+constexpr int kGemmMinTokensInt8 = 16;
+constexpr int kGemmMinTokensFloat = 8;
 // 1 MiB of float32 per thread for the dequantized panel of the prefill path.
 constexpr int64_t kPanelFloats = int64_t(1) << 18;
 constexpr int64_t kMinPanelRows = 16;
+// Weight bytes per row block of the decode path (half of a 32 KiB L1 data cache).
+constexpr size_t kRowBlockBytes = 16384;
 // Below this many multiply-adds a matmul runs on the calling thread (ops::matmul's threshold).
 constexpr int64_t kMinParallelWork = int64_t(1) << 15;
 
@@ -137,21 +143,28 @@ void dotMatmul(const float* x, int nTok, const ops::WeightView& w, float* y, Thr
     const auto* base = static_cast<const uint8_t*>(w.data);
     const size_t rowBytes = w.rowBytes();
     const auto* actBytes = static_cast<const uint8_t*>(act);
+    // Rows go in blocks of about kRowBlockBytes, each block against every token, so the block and
+    // one activation row stay in L1 while the tokens go by.
+    const size_t rowStride = plan.fn ? rowBytes : size_t(cols) * sizeof(float);
+    const int64_t rowBlock = std::max<int64_t>(1, int64_t(kRowBlockBytes / rowStride));
     forRows(pool, rows, rows * cols * nTok, [&](int64_t r0, int64_t r1) {
         thread_local std::vector<float> rowBuf;
-        DotFn fn = plan.fn;
-        if (!fn) {
-            rowBuf.resize(size_t(cols));
-            fn = k.dotF32;
-        }
-        for (int64_t r = r0; r < r1; ++r) {
-            const void* wr = base + size_t(r) * rowBytes;
+        const DotFn fn = plan.fn ? plan.fn : k.dotF32;
+        if (!plan.fn) rowBuf.resize(size_t(std::min(rowBlock, r1 - r0) * cols));
+        for (int64_t rb = r0; rb < r1; rb += rowBlock) {
+            const int64_t n = std::min(rowBlock, r1 - rb);
+            const uint8_t* block = base + size_t(rb) * rowBytes;
             if (!plan.fn) {
-                w.rowToF32(r, rowBuf.data());
-                wr = rowBuf.data();
+                for (int64_t r = 0; r < n; ++r)
+                    w.rowToF32(rb + r, rowBuf.data() + r * cols);
+                block = reinterpret_cast<const uint8_t*>(rowBuf.data());
             }
-            for (int t = 0; t < nTok; ++t)
-                y[int64_t(t) * rows + r] = fn(wr, actBytes + actStride * size_t(t), cols);
+            for (int t = 0; t < nTok; ++t) {
+                const uint8_t* a = actBytes + actStride * size_t(t);
+                float* yt = y + int64_t(t) * rows + rb;
+                for (int64_t r = 0; r < n; ++r)
+                    yt[r] = fn(block + size_t(r) * rowStride, a, cols);
+            }
         }
     });
 }
@@ -202,7 +215,7 @@ void matmul(const float* x, int nTok, const ops::WeightView& w, float* y, Thread
     }
     const auto path = MatmulPath(g_path.load(std::memory_order_relaxed));
     const bool gemm =
-        path == MatmulPath::Gemm || (path == MatmulPath::Auto && nTok >= kGemmMinTokens);
+        path == MatmulPath::Gemm || (path == MatmulPath::Auto && nTok >= gemmMinTokens(w));
     if (gemm)
         gemmMatmul(x, nTok, w, y, pool);
     else
@@ -224,8 +237,9 @@ const char* gemmLibrary() {
     return kName.c_str();
 }
 
-int gemmMinTokens() {
-    return kGemmMinTokens;
+int gemmMinTokens(const ops::WeightView& w) {
+    const RowPlan plan = planFor(w, scalarDotKernels());
+    return plan.fn && plan.act != ActKind::Float ? kGemmMinTokensInt8 : kGemmMinTokensFloat;
 }
 
 void forceMatmulPath(MatmulPath path) {

@@ -1,9 +1,9 @@
 // The CPU backend's matmul: ops::matmul's contract (y = x W^T over F32/F16/BF16/quantized rows),
 // fast. Two paths, picked by the token count:
-//   decode (nTok < gemmMinTokens()): each weight row is read once and dotted with every token's
+//   decode (nTok < gemmMinTokens(W)): each weight row is read once and dotted with every token's
 //     activation by SIMD kernels (cpu-dot.h); quantized rows dot an activation quantized to 8-bit
 //     blocks (ggml's vec_dot scheme), float rows dot the float activation.
-//   prefill (nTok >= gemmMinTokens()): OpenBLAS sgemm, straight over F32 weights, over other types
+//   prefill (nTok >= gemmMinTokens(W)): OpenBLAS sgemm, straight over F32 weights, over other types
 //     after dequantizing a panel of rows into a bounded per-thread scratch buffer.
 // Rows are split over the ThreadPool in both paths. OpenBLAS is held to one thread (set once, for
 // the process) and runs inside each pool worker on that worker's rows, so the pool alone decides
@@ -30,8 +30,9 @@ const char* matmulIsa();
 // The BLAS behind the prefill path, e.g. "OpenBLAS 0.3.21 (Zen)".
 const char* gemmLibrary();
 
-// The token count from which matmul takes the sgemm path (measured, docs/perf/cpu.md).
-int gemmMinTokens();
+// The token count from which matmul takes the sgemm path for weights like w: one value for the
+// types with int8 kernels, one for float rows (measured, docs/perf/cpu.md).
+int gemmMinTokens(const ops::WeightView& w);
 
 // Test and measurement switches, process-wide; not for use while another thread runs matmul.
 enum class MatmulPath { Auto, Dot, Gemm };
