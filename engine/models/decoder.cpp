@@ -39,37 +39,69 @@ Status bindDecoderEnds(const WeightSource& src, const ModelSpec& s, DecoderEnds&
     return Status::ok();
 }
 
-Status embedTokens(const ModelSpec& s, const DecoderEnds& e, const KvView& cache,
-                   std::span<const int32_t> tokens, int pos0, std::vector<float>& h,
-                   std::vector<int32_t>& pos) {
+Status FamilyForward::forward(KvView& cache, std::span<const int32_t> tokens, int pos0, bool lastOnly,
+                              std::vector<float>& logits, const ForwardContext& ctx) const {
     const int nTok = int(tokens.size());
     if (nTok == 0) return Status(StatusCode::InvalidArgument, "forward: no tokens");
     if (pos0 < 0 || pos0 + nTok > cache.capacity())
         return Status(StatusCode::InvalidArgument,
                       "forward: positions " + std::to_string(pos0) + ".." + std::to_string(pos0 + nTok - 1) +
                           " exceed the context size " + std::to_string(cache.capacity()));
-    for (int32_t id : tokens)
+    MOE_TRY(cache.reserve(0, pos0 + nTok));
+    std::vector<int32_t> seq(static_cast<size_t>(nTok), 0), pos(static_cast<size_t>(nTok));
+    for (int t = 0; t < nTok; ++t) pos[size_t(t)] = pos0 + t;
+    const int32_t last[1] = {nTok - 1};
+    ForwardBatch b;
+    b.tokens = tokens;
+    b.seq = seq;
+    b.pos = pos;
+    if (lastOnly) b.logitRows = last;
+    return forwardBatch(cache, b, logits, ctx);
+}
+
+Status embedTokens(const ModelSpec& s, const DecoderEnds& e, const KvView& cache, const ForwardBatch& b,
+                   std::vector<float>& h) {
+    const int nTok = int(b.tokens.size());
+    if (nTok == 0) return Status(StatusCode::InvalidArgument, "forward: no tokens");
+    if (b.seq.size() != b.tokens.size() || b.pos.size() != b.tokens.size())
+        return Status(StatusCode::InvalidArgument, "forward: tokens, sequences and positions differ in count");
+    for (int t = 0; t < nTok; ++t) {
+        const int32_t id = b.tokens[size_t(t)];
         if (id < 0 || id >= s.nVocab)
             return Status(StatusCode::InvalidArgument, "forward: token id " + std::to_string(id) +
                                                            " is outside the vocabulary (" +
                                                            std::to_string(s.nVocab) + ")");
-    h.resize(size_t(nTok) * size_t(s.nEmbd));
-    pos.resize(static_cast<size_t>(nTok));
-    for (int t = 0; t < nTok; ++t) {
-        pos[size_t(t)] = pos0 + t;
-        e.tokenEmbd.rowToF32(tokens[size_t(t)], h.data() + int64_t(t) * s.nEmbd);
+        const int p = b.pos[size_t(t)];
+        if (p < 0 || p >= cache.capacity())
+            return Status(StatusCode::InvalidArgument, "forward: position " + std::to_string(p) +
+                                                           " exceeds the context size " +
+                                                           std::to_string(cache.capacity()));
     }
+    for (int32_t r : b.logitRows)
+        if (r < 0 || r >= nTok) return Status(StatusCode::InvalidArgument, "forward: logit row out of range");
+    h.resize(size_t(nTok) * size_t(s.nEmbd));
+    for (int t = 0; t < nTok; ++t) e.tokenEmbd.rowToF32(b.tokens[size_t(t)], h.data() + int64_t(t) * s.nEmbd);
     return Status::ok();
 }
 
-void outputLogits(const ModelSpec& s, const DecoderEnds& e, const std::vector<float>& h, int nTok,
-                  bool lastOnly, std::vector<float>& n, std::vector<float>& logits, ThreadPool* pool) {
-    const int first = lastOnly ? nTok - 1 : 0;
-    const int rows = nTok - first;
+void outputLogits(const ModelSpec& s, const DecoderEnds& e, const std::vector<float>& h, const ForwardBatch& b,
+                  std::vector<float>& n, std::vector<float>& logits, ThreadPool* pool) {
+    const int nTok = int(b.tokens.size());
+    const int rows = b.logitRows.empty() ? nTok : int(b.logitRows.size());
     n.resize(size_t(rows) * size_t(s.nEmbd));
-    ops::rmsnorm(h.data() + int64_t(first) * s.nEmbd, e.outputNorm, n.data(), rows, s.nEmbd, s.rmsEps);
+    for (int r = 0; r < rows; ++r) {
+        const int t = b.logitRows.empty() ? r : b.logitRows[size_t(r)];
+        ops::rmsnorm(h.data() + int64_t(t) * s.nEmbd, e.outputNorm, n.data() + int64_t(r) * s.nEmbd, 1, s.nEmbd,
+                     s.rmsEps);
+    }
     logits.resize(size_t(rows) * size_t(s.nVocab));
     linear(n.data(), rows, e.output, logits.data(), pool);
+}
+
+std::vector<const int32_t*> pageTables(const KvView& cache, const ForwardBatch& b) {
+    std::vector<const int32_t*> tables(b.seq.size());
+    for (size_t t = 0; t < tables.size(); ++t) tables[t] = cache.pageTable(b.seq[t]);
+    return tables;
 }
 
 Result<ops::RopeFreqs> ropeFreqsFor(const ModelSpec& s, int nRot) {

@@ -51,15 +51,30 @@ struct ForwardContext {
     const ExpertPolicy* policy = nullptr;
 };
 
+// One forward's tokens: token t belongs to sequence seq[t] at position pos[t] (a sequence's
+// tokens in a batch at consecutive ascending positions after its cached ones; its cache pages
+// reserved by the caller). logitRows: the batch rows whose logits are wanted, in order (empty:
+// every row).
+struct ForwardBatch {
+    std::span<const int32_t> tokens;
+    std::span<const int32_t> seq;
+    std::span<const int32_t> pos;
+    std::span<const int32_t> logitRows;
+};
+
 class FamilyForward {
 public:
     virtual ~FamilyForward() = default;
     virtual KvGeometry kvGeometry() const = 0;
-    // Runs tokens at positions pos0.. through the model, writing their cache rows. logits gets
-    // [nTok, nVocab] (lastOnly: [1, nVocab]). routing, when given, is reset and filled. One caller
+    // Runs a batch through the model, writing each token's cache row. logits gets
+    // [logitRows.size() (or nTok), nVocab]. routing, when given, is reset and filled. One caller
     // at a time per cache.
-    virtual Status forward(KvView& cache, std::span<const int32_t> tokens, int pos0, bool lastOnly,
-                           std::vector<float>& logits, const ForwardContext& ctx) const = 0;
+    virtual Status forwardBatch(KvView& cache, const ForwardBatch& batch, std::vector<float>& logits,
+                                const ForwardContext& ctx) const = 0;
+    // Sequence 0 alone: tokens at positions pos0.. (reserving their pages); logits [nTok, nVocab]
+    // or, lastOnly, [1, nVocab].
+    Status forward(KvView& cache, std::span<const int32_t> tokens, int pos0, bool lastOnly,
+                   std::vector<float>& logits, const ForwardContext& ctx) const;
 };
 
 // Checks a policy against a spec (maxExperts <= nExpert, threshold in [0, 1], domainBias size).
@@ -76,14 +91,15 @@ struct DecoderEnds {
     ops::WeightView output; // [nVocab, nEmbd] (the embedding when tied)
 };
 Status bindDecoderEnds(const WeightSource& src, const ModelSpec& spec, DecoderEnds& ends);
-// Checks ids and positions against the vocabulary and the cache; fills h [nTok, nEmbd] with the
-// embeddings and pos with pos0 + t.
+// Checks ids, sequences and positions against the vocabulary and the cache (every position's
+// page reserved); fills h [nTok, nEmbd] with the embeddings.
 Status embedTokens(const ModelSpec& spec, const DecoderEnds& ends, const KvView& cache,
-                   std::span<const int32_t> tokens, int pos0, std::vector<float>& h,
-                   std::vector<int32_t>& pos);
-// Final norm and head over the last row (lastOnly) or every row of h; n is scratch.
-void outputLogits(const ModelSpec& spec, const DecoderEnds& ends, const std::vector<float>& h, int nTok,
-                  bool lastOnly, std::vector<float>& n, std::vector<float>& logits, ThreadPool* pool);
+                   const ForwardBatch& batch, std::vector<float>& h);
+// Final norm and head over the batch's logitRows (all rows when empty); n is scratch.
+void outputLogits(const ModelSpec& spec, const DecoderEnds& ends, const std::vector<float>& h,
+                  const ForwardBatch& batch, std::vector<float>& n, std::vector<float>& logits, ThreadPool* pool);
+// Per token: its sequence's page table (for ops::attention's KvPages).
+std::vector<const int32_t*> pageTables(const KvView& cache, const ForwardBatch& batch);
 // The spec's RoPE frequencies over nRot dims (Unsupported for rope types the engine lacks).
 Result<ops::RopeFreqs> ropeFreqsFor(const ModelSpec& spec, int nRot);
 

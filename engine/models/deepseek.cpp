@@ -47,8 +47,8 @@ public:
 
     KvGeometry kvGeometry() const override { return {spec.kvLoraRank + spec.qkRopeHeadDim, 0}; }
 
-    Status forward(KvView& cache, std::span<const int32_t> tokens, int pos0, bool lastOnly,
-                   std::vector<float>& logits, const ForwardContext& ctx) const override;
+    Status forwardBatch(KvView& cache, const ForwardBatch& batch, std::vector<float>& logits,
+                        const ForwardContext& ctx) const override;
 
 private:
     void absorbQuery(const MlaLayer& L, const float* q, int nTok, float* qLat, ThreadPool* pool) const;
@@ -102,15 +102,17 @@ void DeepseekFamily::expandValues(const MlaLayer& L, const float* oLat, int nTok
     }
 }
 
-Status DeepseekFamily::forward(KvView& cache, std::span<const int32_t> tokens, int pos0, bool lastOnly,
-                               std::vector<float>& logits, const ForwardContext& ctx) const {
+Status DeepseekFamily::forwardBatch(KvView& cache, const ForwardBatch& batch, std::vector<float>& logits,
+                                    const ForwardContext& ctx) const {
     ThreadPool* pool = ctx.pool;
     RoutingCounts* routing = ctx.routing;
     const ModelSpec& s = spec;
     std::vector<float> h;
-    std::vector<int32_t> pos;
-    MOE_TRY(embedTokens(s, ends, cache, tokens, pos0, h, pos));
-    const int nTok = int(tokens.size());
+    MOE_TRY(embedTokens(s, ends, cache, batch, h));
+    const int nTok = int(batch.tokens.size());
+    const int32_t* pos = batch.pos.data();
+    const std::vector<const int32_t*> tables = pageTables(cache, batch);
+    const ops::KvPages pages{tables.data(), cache.pageSize()};
     const int nh = s.nHead, dn = s.qkNopeHeadDim, dr = s.qkRopeHeadDim, dv = s.vHeadDim, R = s.kvLoraRank;
     const int64_t dq = dn + dr, lat = R + dr;
     if (routing) {
@@ -141,12 +143,14 @@ Status DeepseekFamily::forward(KvView& cache, std::span<const int32_t> tokens, i
         linear(n.data(), nTok, L.wkvA, ckv.data(), pool);
         for (int t = 0; t < nTok; ++t) // c only; k_pe stays un-normalized
             ops::rmsnorm(ckv.data() + t * lat, L.kvANorm, ckv.data() + t * lat, 1, R, kLatentNormEps);
-        ops::ropeApply(ckv.data(), nTok, lat, 1, lat, R, dr, pos.data(), freqs, true);
-        ops::ropeApply(q.data(), nTok, nh * dq, nh, dq, dn, dr, pos.data(), freqs, true);
+        ops::ropeApply(ckv.data(), nTok, lat, 1, lat, R, dr, pos, freqs, true);
+        ops::ropeApply(q.data(), nTok, nh * dq, nh, dq, dn, dr, pos, freqs, true);
         float* kc = cache.layerK(il);
-        std::memcpy(kc + int64_t(pos0) * lat, ckv.data(), ckv.size() * sizeof(float));
+        for (int t = 0; t < nTok; ++t)
+            std::memcpy(kc + cache.row(batch.seq[size_t(t)], pos[t]) * lat, ckv.data() + int64_t(t) * lat,
+                        size_t(lat) * sizeof(float));
         absorbQuery(L, q.data(), nTok, qLat.data(), pool);
-        ops::attention(qLat.data(), kc, kc, oLat.data(), nTok, pos0, shape, scale, pool);
+        ops::attention(qLat.data(), kc, kc, oLat.data(), nTok, pos, pages, shape, scale, pool);
         expandValues(L, oLat.data(), nTok, att.data(), pool);
         linear(att.data(), nTok, L.wo, proj.data(), pool);
         for (size_t i = 0; i < h.size(); ++i) h[i] += proj[i];
@@ -155,7 +159,7 @@ Status DeepseekFamily::forward(KvView& cache, std::span<const int32_t> tokens, i
         ffnForward(s, L.ffn, n.data(), nTok, proj.data(), ctx, il);
         for (size_t i = 0; i < h.size(); ++i) h[i] += proj[i];
     }
-    outputLogits(s, ends, h, nTok, lastOnly, n, logits, pool);
+    outputLogits(s, ends, h, batch, n, logits, pool);
     return Status::ok();
 }
 

@@ -36,8 +36,8 @@ public:
         return {w, w};
     }
 
-    Status forward(KvView& cache, std::span<const int32_t> tokens, int pos0, bool lastOnly,
-                   std::vector<float>& logits, const ForwardContext& ctx) const override;
+    Status forwardBatch(KvView& cache, const ForwardBatch& batch, std::vector<float>& logits,
+                        const ForwardContext& ctx) const override;
 };
 
 void addBias(float* y, const float* b, int nTok, int64_t n) {
@@ -46,16 +46,18 @@ void addBias(float* y, const float* b, int nTok, int64_t n) {
         for (int64_t i = 0; i < n; ++i) y[int64_t(t) * n + i] += b[i];
 }
 
-Status GqaFamily::forward(KvView& cache, std::span<const int32_t> tokens, int pos0, bool lastOnly,
-                          std::vector<float>& logits, const ForwardContext& ctx) const {
+Status GqaFamily::forwardBatch(KvView& cache, const ForwardBatch& batch, std::vector<float>& logits,
+                               const ForwardContext& ctx) const {
     ThreadPool* pool = ctx.pool;
     RoutingCounts* routing = ctx.routing;
     const ModelSpec& s = spec;
     std::vector<float> h;
-    std::vector<int32_t> pos;
-    MOE_TRY(embedTokens(s, ends, cache, tokens, pos0, h, pos));
-    const int nTok = int(tokens.size());
-    const int64_t nEmbd = s.nEmbd, hd = s.headDim, nQ = s.nHead * hd, nKv = s.nHeadKv * hd;
+    MOE_TRY(embedTokens(s, ends, cache, batch, h));
+    const int nTok = int(batch.tokens.size());
+    const int32_t* pos = batch.pos.data();
+    const std::vector<const int32_t*> tables = pageTables(cache, batch);
+    const ops::KvPages pages{tables.data(), cache.pageSize()};
+    const int64_t hd = s.headDim, nQ = s.nHead * hd, nKv = s.nHeadKv * hd;
     if (routing) {
         routing->counts.assign(size_t(s.nLayer) * size_t(s.nExpert), 0);
         routing->weightSums.assign(routing->counts.size(), 0.0);
@@ -63,6 +65,12 @@ Status GqaFamily::forward(KvView& cache, std::span<const int32_t> tokens, int po
     std::vector<float> n(h.size()), q(size_t(nTok) * size_t(nQ)), kk(size_t(nTok) * size_t(nKv)),
         vv(kk.size()), att(q.size()), proj(h.size());
     const float scale = 1.0f / std::sqrt(float(hd));
+    ops::AttentionShape shape;
+    shape.nHead = s.nHead;
+    shape.nHeadKv = s.nHeadKv;
+    shape.dk = shape.dv = int(hd);
+    shape.kStride = shape.vStride = nKv;
+    shape.window = s.slidingWindow;
 
     for (int il = 0; il < s.nLayer; ++il) {
         const GqaLayer& L = layers[size_t(il)];
@@ -80,13 +88,16 @@ Status GqaFamily::forward(KvView& cache, std::span<const int32_t> tokens, int po
             ops::rmsnorm(q.data(), L.qNorm, q.data(), nTok, int(nQ), s.rmsEps);
             ops::rmsnorm(kk.data(), L.kNorm, kk.data(), nTok, int(nKv), s.rmsEps);
         }
-        ops::ropeApply(q.data(), nTok, nQ, s.nHead, hd, 0, s.nRot, pos.data(), freqs, s.ropeInterleaved);
-        ops::ropeApply(kk.data(), nTok, nKv, s.nHeadKv, hd, 0, s.nRot, pos.data(), freqs, s.ropeInterleaved);
+        ops::ropeApply(q.data(), nTok, nQ, s.nHead, hd, 0, s.nRot, pos, freqs, s.ropeInterleaved);
+        ops::ropeApply(kk.data(), nTok, nKv, s.nHeadKv, hd, 0, s.nRot, pos, freqs, s.ropeInterleaved);
         float* kc = cache.layerK(il);
         float* vc = cache.layerV(il);
-        std::memcpy(kc + int64_t(pos0) * nKv, kk.data(), kk.size() * sizeof(float));
-        std::memcpy(vc + int64_t(pos0) * nKv, vv.data(), vv.size() * sizeof(float));
-        ops::attention(q.data(), kc, vc, att.data(), nTok, pos0, s.nHead, s.nHeadKv, int(hd), scale, pool);
+        for (int t = 0; t < nTok; ++t) {
+            const int64_t row = cache.row(batch.seq[size_t(t)], pos[t]);
+            std::memcpy(kc + row * nKv, kk.data() + int64_t(t) * nKv, size_t(nKv) * sizeof(float));
+            std::memcpy(vc + row * nKv, vv.data() + int64_t(t) * nKv, size_t(nKv) * sizeof(float));
+        }
+        ops::attention(q.data(), kc, vc, att.data(), nTok, pos, pages, shape, scale, pool);
         linear(att.data(), nTok, L.wo, proj.data(), pool);
         for (size_t i = 0; i < h.size(); ++i) h[i] += proj[i];
 
@@ -94,8 +105,7 @@ Status GqaFamily::forward(KvView& cache, std::span<const int32_t> tokens, int po
         ffnForward(s, L.ffn, n.data(), nTok, proj.data(), ctx, il);
         for (size_t i = 0; i < h.size(); ++i) h[i] += proj[i];
     }
-    outputLogits(s, ends, h, nTok, lastOnly, n, logits, pool);
-    (void)nEmbd;
+    outputLogits(s, ends, h, batch, n, logits, pool);
     return Status::ok();
 }
 

@@ -73,16 +73,28 @@ void ropeApply(float* x, int nTok, int64_t rowStride, int nHead, int64_t headStr
 void rope(float* x, int nTok, int nHead, int headDim, int nRot, const int32_t* pos, float theta,
           bool interleaved);
 
-// Causal attention of nTok queries at positions pos0 .. pos0+nTok-1 against the cache rows
-// 0 .. pos0+nTok-1 (eager HF semantics, softmax in f32). q: [nTok, nHead*dk];
-// kCache rows of stride kStride holding nHeadKv heads of dk; vCache rows of stride vStride
-// holding nHeadKv heads of dv; out: [nTok, nHead*dv]. Query head h reads KV head
-// h / (nHead / nHeadKv). K and V may share rows (MLA: V is the first dv values of each K row).
+// Causal attention (eager HF semantics, softmax in f32) of nTok queries, query t at position
+// pos[t] attending to its sequence's cache rows max(0, pos[t] - window + 1) .. pos[t]
+// (window 0: all). q: [nTok, nHead*dk]; out: [nTok, nHead*dv]. Cache rows: K rows of stride
+// kStride holding nHeadKv heads of dk, V rows of stride vStride holding nHeadKv heads of dv;
+// K and V may share rows (MLA: V is the first dv values of each K row). Query head h reads KV
+// head h / (nHead / nHeadKv). Rows are paged: row j of query t's sequence is physical row
+// pages[t][j / pageSize] * pageSize + j % pageSize (pages null: row j is physical row j).
 struct AttentionShape {
     int nHead = 0, nHeadKv = 0;
     int dk = 0, dv = 0;
     int64_t kStride = 0, vStride = 0;
+    int window = 0;
 };
+struct KvPages {
+    const int32_t* const* tables = nullptr; // per query token: its sequence's page table
+    int pageSize = 0;
+};
+void attention(const float* q, const float* kCache, const float* vCache, float* out, int nTok,
+               const int32_t* pos, const KvPages& pages, const AttentionShape& shape, float scale,
+               ThreadPool* pool);
+
+// One sequence in contiguous rows, queries at positions pos0 .. pos0 + nTok - 1.
 void attention(const float* q, const float* kCache, const float* vCache, float* out, int nTok,
                int pos0, const AttentionShape& shape, float scale, ThreadPool* pool);
 

@@ -1,7 +1,10 @@
-// KvCache v1: one contiguous float32 K and V array per layer, [nCtx, kDim] and [nCtx, vDim], the
-// widths a family asks for (models/decoder.h KvGeometry): GQA keeps K and V rows of
-// nHeadKv * headDim; MLA keeps one latent row (kv_lora_rank + rope dims) and no V. The paged
-// cache replaces the storage later; the forward only sees layerK/layerV pointers.
+// KvCache: the paged KV cache (models/kv-view.h). One float32 page pool per layer, shared by up to
+// maxSeqs sequences; pages are handed out on reserve() and returned on release()/truncate(),
+// the same physical page index in every layer, so one page table per sequence serves all layers.
+// GQA keeps K and V rows of nHeadKv * headDim; MLA keeps one latent row (kv_lora_rank + rope
+// dims) and no V.
+//
+//   sequence: empty --reserve(n)--> pages for [0, n) --truncate(m)--> pages for [0, m) --release--> empty
 #pragma once
 
 #include "models/kv-view.h"
@@ -14,23 +17,43 @@ namespace moe {
 
 class KvCache final : public KvView {
 public:
-    // Allocates nLayer * nCtx * (kDim + vDim) floats; fails with OutOfMemory rather than throwing.
-    Status init(int nLayer, int nCtx, int kDim, int vDim);
+    static constexpr int kDefaultPageSize = 64;
 
-    int capacity() const override { return m_nCtx; }
-    float* layerK(int il) override { return m_k.data() + size_t(il) * size_t(m_nCtx) * size_t(m_kDim); }
+    // Allocates nLayer pools of ceil(nTokens / pageSize) pages (rows of kDim + vDim floats) for
+    // sequences 0 .. maxSeqs-1, each at most maxSeqLen positions (0: nTokens); fails with
+    // OutOfMemory rather than throwing.
+    Status init(int nLayer, int nTokens, int kDim, int vDim, int maxSeqs = 1, int maxSeqLen = 0,
+                int pageSize = kDefaultPageSize);
+
+    int pageSize() const override { return m_pageSize; }
+    int capacity() const override { return m_maxSeqLen; }
+    float* layerK(int il) override { return m_k.data() + size_t(il) * m_layerRows * size_t(m_kDim); }
     float* layerV(int il) override {
-        return m_vDim == 0 ? nullptr : m_v.data() + size_t(il) * size_t(m_nCtx) * size_t(m_vDim);
+        return m_vDim == 0 ? nullptr : m_v.data() + size_t(il) * m_layerRows * size_t(m_vDim);
     }
+    const int32_t* pageTable(int seq) const override { return m_tables[size_t(seq)].data(); }
+    Status reserve(int seq, int nPositions) override;
+    // Keeps positions [0, nPositions) of seq, returning the pages past them to the pool.
+    void truncate(int seq, int nPositions);
+    void release(int seq) { truncate(seq, 0); }
+
+    int maxSeqs() const { return int(m_tables.size()); }
+    int freePages() const { return int(m_free.size()); }
     uint64_t bytes() const { return (m_k.size() + m_v.size()) * sizeof(float); }
+    int kDim() const { return m_kDim; }
+    int vDim() const { return m_vDim; }
+    int nLayer() const { return m_nLayer; }
 
 private:
     int m_nLayer = 0;
-    int m_nCtx = 0;
     int m_kDim = 0;
     int m_vDim = 0;
-    std::vector<float> m_k;
-    std::vector<float> m_v;
+    int m_pageSize = kDefaultPageSize;
+    int m_maxSeqLen = 0;
+    size_t m_layerRows = 0; // pages * pageSize
+    std::vector<float> m_k, m_v;
+    std::vector<std::vector<int32_t>> m_tables; // per sequence: logical page -> physical page
+    std::vector<int32_t> m_free;               // free physical pages (a stack)
 };
 
 } // namespace moe

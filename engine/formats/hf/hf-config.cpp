@@ -178,6 +178,7 @@ Status readMixtral(const Fields& f, ModelSpec& spec) {
     MOE_TRY(f.integer("intermediate_size", spec.nFf, true));
     MOE_TRY(experts(f, spec, "num_local_experts"));
     spec.normTopkProb = true; // always renormalized (§3)
+    MOE_TRY(f.integer("sliding_window", spec.slidingWindow, false, true)); // null in released Mixtral configs
     return Status::ok();
 }
 
