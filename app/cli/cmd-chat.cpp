@@ -3,6 +3,7 @@
 // is recorded (a chat session with its messages, sampling parameters and stats).
 // Commands at the prompt: /reset (new conversation), /exit.
 #include "cli-args.h"
+#include "cli-expert-policy.h"
 #include "cli-output.h"
 #include "cli-record.h"
 #include "cli-run.h"
@@ -16,18 +17,24 @@ int cmdChat(int argc, char** argv) {
     CliArgs args;
     std::set<std::string> valued = samplingOptions();
     valued.insert({"model", "system", "project"});
+    valued.insert(expertPolicyOptions().begin(), expertPolicyOptions().end());
     if (!args.parse(argc, argv, valued, {})) return cliUsage("chat: " + args.error());
     auto modelPath = args.value("model");
     if (!modelPath || !args.positional().empty())
-        return cliUsage("usage: moestudio-cli chat --model MODEL [--system TEXT] [sampling] [--project DIR]");
+        return cliUsage("usage: moestudio-cli chat --model MODEL [--system TEXT] [sampling] [--project DIR]\n"
+                        "       [--max-experts N] [--threshold X] [--profile NAME]");
     moe::SamplingParams sp;
     moe::SessionOptions so;
-    if (!readSampling(args, sp, so)) return cliUsage("chat: " + args.error());
+    ExpertFlags ef;
+    if (!readSampling(args, sp, so) || !readExpertFlags(args, ef)) return cliUsage("chat: " + args.error());
 
     CliRun run;
     if (moe::Status st = openRun(args.value("project"), *modelPath, so, run); !st.isOk())
         return cliFail(st.message());
     auto& store = run.store;
+    auto policy = resolveExpertPolicy(ef, *run.model);
+    if (!policy.isOk()) return cliFail(policy.status().message());
+    if (moe::Status st = run.session->setExpertPolicy(*policy); !st.isOk()) return cliFail(st.message());
 
     const std::string system = args.value("system", "");
     std::vector<moe::ChatMessage> history;

@@ -2,6 +2,7 @@
 // --chat the prompt is wrapped in the model's chat format (with --system); with --project the
 // run is recorded in the project database (a "generate" run with its config and stats).
 #include "cli-args.h"
+#include "cli-expert-policy.h"
 #include "cli-output.h"
 #include "cli-record.h"
 #include "cli-run.h"
@@ -17,21 +18,27 @@ int cmdGenerate(int argc, char** argv) {
     CliArgs args;
     std::set<std::string> valued = samplingOptions();
     valued.insert({"model", "prompt", "system", "project"});
+    valued.insert(expertPolicyOptions().begin(), expertPolicyOptions().end());
     if (!args.parse(argc, argv, valued, {"chat", "quiet"})) return cliUsage("generate: " + args.error());
     auto modelPath = args.value("model");
     auto prompt = args.value("prompt");
     if (!modelPath || !prompt || !args.positional().empty())
         return cliUsage("usage: moestudio-cli generate --model MODEL --prompt TEXT [--chat] [--system TEXT]\n"
                         "       [--temperature T] [--top-k K] [--top-p P] [--max-tokens N] [--seed S]\n"
-                        "       [--threads N] [--ctx N] [--project DIR] [--quiet]");
+                        "       [--threads N] [--ctx N] [--project DIR] [--quiet]\n"
+                        "       [--max-experts N] [--threshold X] [--profile NAME]");
     moe::SamplingParams sp;
     moe::SessionOptions so;
-    if (!readSampling(args, sp, so)) return cliUsage("generate: " + args.error());
+    ExpertFlags ef;
+    if (!readSampling(args, sp, so) || !readExpertFlags(args, ef)) return cliUsage("generate: " + args.error());
 
     CliRun run;
     if (moe::Status st = openRun(args.value("project"), *modelPath, so, run); !st.isOk())
         return cliFail(st.message());
     auto& store = run.store;
+    auto policy = resolveExpertPolicy(ef, *run.model);
+    if (!policy.isOk()) return cliFail(policy.status().message());
+    if (moe::Status st = run.session->setExpertPolicy(*policy); !st.isOk()) return cliFail(st.message());
 
     if (!run.model->hasTokenizer()) return cliFail(*modelPath + ": the model has no tokenizer to read the prompt");
     std::vector<int32_t> ids;
@@ -53,6 +60,7 @@ int cmdGenerate(int argc, char** argv) {
         config["prompt"] = *prompt;
         config["chat"] = args.has("chat");
         config["device"] = so.device;
+        if (policy->active()) config["expert_policy"] = nlohmann::json::parse(expertPolicyJson(*policy).dump());
         auto runRow = store->beginRun("generate", config.dump(), *modelId);
         if (!runRow.isOk()) return cliFail(runRow.status().message());
         runId = *runRow;

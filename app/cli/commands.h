@@ -17,6 +17,8 @@ int cmdProject(int argc, char** argv);
 int cmdRuns(int argc, char** argv);
 int cmdTokenize(int argc, char** argv);
 int cmdDetokenize(int argc, char** argv);
+int cmdLogits(int argc, char** argv);
+int cmdRoute(int argc, char** argv);
 
 // quantize and convert: in (GGUF file or HF folder) -> out GGUF of type ("" keeps types), with the
 // per-type summary on stdout; returns the exit code.

@@ -36,6 +36,10 @@ constexpr const char* kHelp =
     "                                                 token ids of text (PATH: GGUF, folder, tokenizer.json)\n"
     "  detokenize --model PATH [--skip-special] (IDS... | --input-json FILE) [--output-json FILE]\n"
     "                                                 text of token ids\n"
+    "  logits --model MODEL --tokens 1,2,3 --out FILE.npy [--device cpu] [experts]\n"
+    "                                                 float32 [nTok, nVocab] logits of every position\n"
+    "  route --model MODEL (--tokens 1,2,3 | --prompt TEXT) [--per-token] [--json] [experts]\n"
+    "                                                 expert counts, weights, load entropy per layer\n"
     "  project init DIR [--name NAME] | list DIR | check DIR | info DIR | runs DIR\n"
     "  project export DIR FILE | import FILE DIR      the whole project in one file\n"
     "  runs show ID --project DIR                     one run: config, metrics, checkpoints\n"
@@ -43,6 +47,7 @@ constexpr const char* kHelp =
     "sampling: --temperature T (0 = greedy) --top-k K --top-p P --min-p P --max-tokens N --seed S\n"
     "          --repeat-penalty R --presence-penalty P --frequency-penalty F --penalty-last-n N\n"
     "          --logit-bias ID=BIAS[,ID=BIAS...] --threads N --ctx N\n"
+    "experts:  --max-experts N --threshold X --profile NAME|FILE.json|none (docs/expert-policy.md)\n"
     "\n"
     "  --version    print the version\n"
     "  --help       print this help\n";
@@ -75,6 +80,8 @@ int main(int argc, char** argv) {
     if (cmd == "runs") return cmdRuns(subArgc, subArgv);
     if (cmd == "tokenize") return cmdTokenize(subArgc, subArgv);
     if (cmd == "detokenize") return cmdDetokenize(subArgc, subArgv);
+    if (cmd == "logits") return cmdLogits(subArgc, subArgv);
+    if (cmd == "route") return cmdRoute(subArgc, subArgv);
     std::cerr << "moestudio-cli: unknown command '" << cmd << "' (see --help)\n";
     return 2;
 }
