@@ -151,6 +151,7 @@ Status readCommon(const Keys& k, const GgufFile& f, ModelSpec& spec) {
     MOE_TRY(k.number("rope.freq_base", spec.ropeTheta));
     if (spec.ropeTheta <= 0) return k.bad(k.key("rope.freq_base"), "must be positive");
     MOE_TRY(readRopeScaling(k, spec.ropeScaling));
+    MOE_TRY(k.integer("attention.sliding_window", spec.slidingWindow, false, true));
 
     // Vocabulary: the arch key, else the token list, else the embedding rows.
     spec.nVocab = 0;

@@ -248,6 +248,8 @@ Status readDeepseek(const Fields& f, ModelSpec& spec, bool v3) {
     MOE_TRY(f.integer("moe_intermediate_size", spec.nFf, true));
     MOE_TRY(experts(f, spec, "n_routed_experts"));
     MOE_TRY(f.integer("n_shared_experts", spec.nExpertShared, false, true));
+    if (int64_t(spec.nExpertShared) * spec.nFf > (int64_t(1) << 30))
+        return f.bad("n_shared_experts", "x moe_intermediate_size is out of range");
     spec.nFfShared = spec.nExpertShared * spec.nFf;
     MOE_TRY(f.integer("first_k_dense_replace", spec.firstKDenseReplace, false, true));
     spec.scoringFunc = v3 ? "sigmoid" : "softmax";
