@@ -247,6 +247,7 @@ void addArchKeys(gguf::GgufWriter& w, const ModelSpec& s) {
     w.addFloat32(a + "rope.freq_base", s.ropeTheta);
     w.addFloat32(a + "attention.layer_norm_rms_epsilon", s.rmsEps);
     w.addUInt32(a + "rope.dimension_count", uint32_t(s.nRot > 0 ? s.nRot : s.headDim));
+    if (s.slidingWindow > 0) w.addUInt32(a + "attention.sliding_window", uint32_t(s.slidingWindow));
     if (deepseek) {
         w.addUInt32(a + "attention.key_length", uint32_t(s.kvLoraRank + s.qkRopeHeadDim));
         w.addUInt32(a + "attention.value_length", uint32_t(s.kvLoraRank));

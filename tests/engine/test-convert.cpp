@@ -17,6 +17,9 @@
 //   must give the ids of our tokenizer.json loader (itself checked against @lenml/tokenizers in
 //   test-bpe-tokenizer) on tests/data/tokenizer-corpus.json; the pre-tokenizer ids must be
 //   llama.cpp's for those models (deepseek-v3, qwen2, §10.3).
+// - SentencePiece: a model trained in the test by sentencepiece's trainer; the GGUF written from the
+//   folder's tokenizer.model must tokenize as libsentencepiece does with the .model file.
+// - CLI: `convert` and `quantize` from a folder, as a user runs them (exit codes, summary, errors).
 // - Transformers models: every folder under tests/data/parity (made by transformers, see
 //   tests/parity/make_goldens.py) converts, and its GGUF gives the folder's spec and logits.
 #include "formats/gguf/gguf-reader.h"
@@ -31,7 +34,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sentencepiece_trainer.h>
+
 #include <QDir>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -40,6 +46,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <unordered_map>
 
 using namespace moe;
 namespace fs = std::filesystem;
@@ -69,7 +76,7 @@ std::string specDiff(const ModelSpec& a, const ModelSpec& b) {
     MOE_FIELD(normTopkProb) MOE_FIELD(routedScalingFactor) MOE_FIELD(nGroup) MOE_FIELD(topkGroup)
     MOE_FIELD(firstKDenseReplace) MOE_FIELD(decoderSparseStep) MOE_FIELD(mlpOnlyLayers) MOE_FIELD(qLoraRank)
     MOE_FIELD(kvLoraRank) MOE_FIELD(qkNopeHeadDim) MOE_FIELD(qkRopeHeadDim) MOE_FIELD(vHeadDim)
-    MOE_FIELD(tieWordEmbeddings) MOE_FIELD(bosId) MOE_FIELD(eosIds) MOE_FIELD(generation)
+    MOE_FIELD(tieWordEmbeddings) MOE_FIELD(slidingWindow) MOE_FIELD(bosId) MOE_FIELD(eosIds) MOE_FIELD(generation)
 #undef MOE_FIELD
     if (d.empty() && !(a == b)) d = "(a field this list misses)";
     return d;
@@ -440,6 +447,80 @@ private slots:
             }
         }
         QVERIFY(checked >= 20);
+    }
+
+    void sentencePieceFolder() {
+        const std::string dir = tmp("spm");
+        fs::create_directories(dir);
+        std::string corpus;
+        const char* words[] = {"the", "model", "routes", "tokens", "to", "experts", "über", "naïve", "東京", "42", "mixture", "of"};
+        for (int i = 0; i < 3000; ++i) corpus += std::string(words[i % 12]) + " " + words[(i * 7 + 3) % 12] + " " + words[(i * 5 + 1) % 12] + "\n";
+        writeText(dir + "/corpus.txt", corpus);
+        const std::unordered_map<std::string, std::string> args = {
+            {"input", dir + "/corpus.txt"}, {"model_prefix", dir + "/tokenizer"}, {"model_type", "bpe"},
+            {"vocab_size", "320"}, {"hard_vocab_limit", "false"}, {"byte_fallback", "true"},
+            {"character_coverage", "1.0"}, {"control_symbols", "<|im_start|>,<|im_end|>"},
+            // Llama/Mixtral's settings: llama.cpp's `llama` vocabularies carry no normalizer.
+            {"normalization_rule_name", "identity"}, {"remove_extra_whitespaces", "false"},
+            {"num_threads", "1"}, {"minloglevel", "2"}};
+        const auto trained = sentencepiece::SentencePieceTrainer::Train(args);
+        QVERIFY2(trained.ok(), trained.ToString().c_str());
+        auto ref = loadTokenizer(dir + "/tokenizer.model");
+        QVERIFY2(ref.isOk(), ref.status().message().c_str());
+        ModelSpec spec;
+        spec.architecture = "llama";
+        spec.nVocab = (*ref)->vocabSize() + 3;
+        gguf::GgufWriter w;
+        w.addString("general.architecture", "llama");
+        auto summary = convert::addTokenizerKeys(dir, spec, w);
+        QVERIFY2(summary.isOk(), summary.status().message().c_str());
+        QVERIFY(summary->find("SentencePiece") != std::string::npos);
+        const std::string out = dir + "/spm.gguf";
+        Status st = w.write(out);
+        QVERIFY2(st.isOk(), st.message().c_str());
+        auto tok = loadTokenizer(out);
+        QVERIFY2(tok.isOk(), tok.status().message().c_str());
+        QCOMPARE((*tok)->vocabSize(), spec.nVocab);
+        QCOMPARE((*tok)->bosId(), (*ref)->bosId());
+        QCOMPARE((*tok)->eosId(), (*ref)->eosId());
+        for (const char* text : {"the model routes tokens", " über naïve 東京 42", "<|im_start|>experts<|im_end|>", "unseen ß ☃ 😀 text"})
+            for (bool special : {false, true}) {
+                const auto got = (*tok)->encode(text, special), want = (*ref)->encode(text, special);
+                QVERIFY2(got == want, text);
+            }
+    }
+
+    void cli_data() {
+        QTest::addColumn<QStringList>("args"); // {IN} and {OUT} replaced
+        QTest::addColumn<int>("exitCode");
+        QTest::addColumn<QString>("expected"); // in stdout (exit 0) or stderr
+        QTest::newRow("convert q8_0") << QStringList{"convert", "{IN}", "{OUT}", "--type", "q8_0"} << 0 << "Q8_0";
+        QTest::newRow("convert kept") << QStringList{"convert", "{IN}", "{OUT}"} << 0 << "tokenizer: none";
+        QTest::newRow("quantize a folder") << QStringList{"quantize", "{IN}", "{OUT}", "--type", "f16"} << 0 << "F16";
+        QTest::newRow("unknown type") << QStringList{"convert", "{IN}", "{OUT}", "--type", "q9"} << 1 << "unknown type 'q9'";
+        QTest::newRow("not a folder") << QStringList{"convert", "{IN}/config.json", "{OUT}"} << 1 << "not a folder";
+        QTest::newRow("usage") << QStringList{"convert", "{IN}"} << 2 << "usage: moestudio-cli convert";
+    }
+    void cli() {
+        QFETCH(QStringList, args);
+        QFETCH(int, exitCode);
+        QFETCH(QString, expected);
+        const std::string base = tmp("cli");
+        if (!fs::exists(base + "-hf/config.json")) makeMixtral(base, "f32", 1);
+        const QString out = QString::fromStdString(tmp("cli-" + std::to_string(qHash(args.join(' '))) + ".gguf"));
+        for (QString& a : args) a.replace("{IN}", QString::fromStdString(base + "-hf")).replace("{OUT}", out);
+        QProcess p;
+        p.start(QStringLiteral(MOE_CLI_PATH), args);
+        QVERIFY(p.waitForFinished(120000));
+        const QString stdoutText = QString::fromUtf8(p.readAllStandardOutput());
+        const QString stderrText = QString::fromUtf8(p.readAllStandardError());
+        QVERIFY2(p.exitCode() == exitCode, qPrintable(stdoutText + stderrText));
+        QVERIFY2((exitCode == 0 ? stdoutText : stderrText).contains(expected), qPrintable(stdoutText + stderrText));
+        QCOMPARE(QFile::exists(out), exitCode == 0);
+        if (exitCode == 0) {
+            auto m = Model::load(out.toStdString());
+            QVERIFY2(m.isOk(), m.status().message().c_str());
+        }
     }
 
     void parityFolders_data() {
