@@ -20,7 +20,8 @@ namespace moe::convert {
 // template, when the folder has one, goes to tokenizer.chat_template. Returns a one-line
 // description of what was written. Errors name the file (an unknown pre-tokenizer names the folder
 // and the candidates tried).
-Result<std::string> addTokenizerKeys(const std::string& dir, const ModelSpec& spec, gguf::GgufWriter& w);
+Result<std::string> addTokenizerKeys(const std::string& dir, const ModelSpec& spec,
+                                     gguf::GgufWriter& w);
 
 // The tokenizer.ggml.pre id for tokenizer.json at path: the llama.cpp preset whose regex list
 // (BpeTokenizer::presetRegexes) splits a fixed check text into exactly the pieces this file's
@@ -28,6 +29,7 @@ Result<std::string> addTokenizerKeys(const std::string& dir, const ModelSpec& sp
 // of a check text instead; comparing pieces picks the same id for the published tokenizers and
 // also works for small vocabularies trained in tests, whose ids hash to nothing known. arch picks
 // between presets with one regex ("olmo" for olmoe, else "gpt-2"). Unsupported when none fits.
-Result<std::string> detectPreTokenizer(const std::string& tokenizerJsonPath, const std::string& arch);
+Result<std::string> detectPreTokenizer(const std::string& tokenizerJsonPath,
+                                       const std::string& arch);
 
 } // namespace moe::convert

