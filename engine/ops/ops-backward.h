@@ -27,20 +27,21 @@ namespace moe::ops {
 // Backward of rmsnorm: y = x * r * w, r = 1 / sqrt(mean(x^2) + eps) per row.
 // x, dy: [nTok, n]; w: [n]. dx [nTok, n] written (may not alias x or dy); dw [n] accumulated
 // (null: not wanted). Rows split over pool.
-void rmsnormBackward(const float* x, const float* w, const float* dy, float* dx, float* dw, int nTok,
-                     int n, float eps, ThreadPool* pool);
+void rmsnormBackward(const float* x, const float* w, const float* dy, float* dx, float* dw,
+                     int nTok, int n, float eps, ThreadPool* pool);
 
 // ---- matmul ---------------------------------------------------------------------------------
 
 // Backward of matmul to its input: dx[t, c] = sum_r dy[t, r] * W[r, c] for any WeightView type
 // (rows dequantized as the forward does). dy: [nTok, W.rows]; dx: [nTok, W.cols] written.
 // This is also the forward of y = x · W (no transpose), as MLA's absorbed query uses kv_b rows.
-void matmulBackwardInput(const float* dy, int nTok, const WeightView& w, float* dx, ThreadPool* pool);
+void matmulBackwardInput(const float* dy, int nTok, const WeightView& w, float* dx,
+                         ThreadPool* pool);
 
 // Backward of matmul to an F32 trainable weight: dW[r, c] += sum_t dy[t, r] * x[t, c].
 // x: [nTok, cols]; dy: [nTok, rows]; dw: [rows, cols] accumulated. Rows split over pool.
-void matmulBackwardWeight(const float* x, const float* dy, int nTok, int64_t rows, int64_t cols, float* dw,
-                          ThreadPool* pool);
+void matmulBackwardWeight(const float* x, const float* dy, int nTok, int64_t rows, int64_t cols,
+                          float* dw, ThreadPool* pool);
 
 // Backward of a bias add y[t, i] += b[i]: db[i] += sum_t dy[t, i]; dy: [nTok, n].
 void biasBackward(const float* dy, int nTok, int64_t n, float* db);
@@ -63,22 +64,23 @@ float loraScaling(float alpha, int rank, bool rsLora);
 // mask: [nTok, in] dropout multipliers as nn.Dropout applies them in training (0 or 1/(1-p)),
 // or null (no dropout, inference). xa: [nTok, rank] written with (m ⊙ x) · Aᵀ, the one tensor
 // loraBackward needs saved (null: not saved).
-void loraForward(const float* x, int nTok, const WeightView& w, const LoraAdapter& lora, const float* mask,
-                 float* y, float* xa, ThreadPool* pool);
+void loraForward(const float* x, int nTok, const WeightView& w, const LoraAdapter& lora,
+                 const float* mask, float* y, float* xa, ThreadPool* pool);
 
 // Backward of loraForward with W frozen. x, mask, xa as given to / saved by loraForward; dy:
 // [nTok, out]. dx [nTok, in] written: dy · W + m ⊙ (scaling · dy · B) · A. dA [rank, in] and
 // dB [out, rank] accumulated (null: not wanted).
-void loraBackward(const float* x, const float* dy, int nTok, const WeightView& w, const LoraAdapter& lora,
-                  const float* mask, const float* xa, float* dx, float* dA, float* dB, ThreadPool* pool);
+void loraBackward(const float* x, const float* dy, int nTok, const WeightView& w,
+                  const LoraAdapter& lora, const float* mask, const float* xa, float* dx, float* dA,
+                  float* dB, ThreadPool* pool);
 
 // ---- rope -----------------------------------------------------------------------------------
 
 // Backward of ropeApply, in place on the gradient g laid out as ropeApply's x (same strides,
 // heads, offset, nRot, positions, frequencies, pairing): the rotation by -angle, times the
 // attention factor (the forward is attentionFactor · R(angle), so its transpose is this).
-void ropeBackward(float* g, int nTok, int64_t rowStride, int nHead, int64_t headStride, int offset, int nRot,
-                  const int32_t* pos, const RopeFreqs& freqs, bool interleaved);
+void ropeBackward(float* g, int nTok, int64_t rowStride, int nHead, int64_t headStride, int offset,
+                  int nRot, const int32_t* pos, const RopeFreqs& freqs, bool interleaved);
 
 // ---- attention ------------------------------------------------------------------------------
 
@@ -88,15 +90,16 @@ void ropeBackward(float* g, int nTok, int64_t rowStride, int nHead, int64_t head
 // dOut: [nTok, nHead * dv]. dq [nTok, nHead * dk] written. dK, dV laid out as kCache, vCache
 // (pos0 + nTok rows of kStride / vStride) and ACCUMULATED: the caller zeroes them; with K and V
 // sharing rows pass the same buffer for both. Parallel over KV heads when dK != dV.
-void attentionBackward(const float* q, const float* kCache, const float* vCache, const float* dOut, float* dq,
-                       float* dK, float* dV, int nTok, int pos0, const AttentionShape& shape, float scale,
-                       ThreadPool* pool);
+void attentionBackward(const float* q, const float* kCache, const float* vCache, const float* dOut,
+                       float* dq, float* dK, float* dV, int nTok, int pos0,
+                       const AttentionShape& shape, float scale, ThreadPool* pool);
 
 // ---- swiglu ---------------------------------------------------------------------------------
 
 // Backward of swiglu out = silu(gate) * up: dGate = dOut * up * silu'(gate),
 // dUp = dOut * silu(gate), silu'(z) = s(z) * (1 + z * (1 - s(z))). All [n]; outputs written.
-void swigluBackward(const float* gate, const float* up, const float* dOut, float* dGate, float* dUp, int64_t n);
+void swigluBackward(const float* gate, const float* up, const float* dOut, float* dGate, float* dUp,
+                    int64_t n);
 
 // ---- router ---------------------------------------------------------------------------------
 
@@ -107,8 +110,8 @@ void swigluBackward(const float* gate, const float* up, const float* dOut, float
 // dWeights: [nTok, k], the gradient of the routed weights. dLogits [nTok, nExpert] written:
 //   w_j = scale * p_j / (S + 1e-20) (normalize) or scale * p_j, S = sum of the chosen p,
 //   p = softmax(logits) (dl = p ⊙ (dp - <p, dp>)) or sigmoid(logits) (dl = dp * p * (1 - p)).
-void routeBackward(const float* logits, const int32_t* ids, const float* dWeights, int nTok, int nExpert,
-                   const RouterParams& params, float* dLogits);
+void routeBackward(const float* logits, const int32_t* ids, const float* dWeights, int nTok,
+                   int nExpert, const RouterParams& params, float* dLogits);
 
 // ---- loss -----------------------------------------------------------------------------------
 
@@ -127,8 +130,9 @@ struct CrossEntropyResult {
 // [nTok, nVocab] written with (softmax - onehot) / divisor on counted rows, 0 on ignored ones
 // (null: loss only). No counted position: loss 0 and a zero gradient (PyTorch gives NaN).
 // Fails (InvalidArgument, naming the position) on a label outside [0, nVocab) other than -100.
-Result<CrossEntropyResult> crossEntropy(const float* logits, const int32_t* labels, int nTok, int nVocab,
-                                        int64_t divisor, float* dLogits, ThreadPool* pool);
+Result<CrossEntropyResult> crossEntropy(const float* logits, const int32_t* labels, int nTok,
+                                        int nVocab, int64_t divisor, float* dLogits,
+                                        ThreadPool* pool);
 
 // ---- embedding ------------------------------------------------------------------------------
 

@@ -1,23 +1,19 @@
-// The CPU reference backward ops (ops/ops-backward.h) against central finite differences of
-// their forward references (ops/ops.h, and loraForward after it is itself checked against the
-// merged-weight product computed here in double), on odd shapes.
+// The CPU reference backward ops of the forward pass (ops/ops-backward.h) against central finite
+// differences of their forward references (ops/ops.h; loraForward after it is itself checked
+// against the merged-weight product evaluated here in double), on odd shapes. Method and error
+// measure: finite-diff.h.
 //
-// Method: a scalar L = sum_i out_i * R_i with fixed random R, accumulated in double; each input
-// element x moved to the float neighbours x +- h and the difference divided by the actual float
-// step. h = 1e-2 (the router too: no perturbation may change the chosen experts, which the test
-// checks). Error measure: ||analytic - numeric||_2 / ||numeric||_2 over the whole gradient
-// tensor, printed per check. The float32 forward rounds each output to ~6e-8 relative, which the
-// division by 2h turns into ~1e-5 noise, and the O(h^2) truncation adds about as much: the
-// tolerance is 1e-3 for the smooth ops (measured on this data: 7e-7 .. 8e-5, the largest for the
-// sigmoid-normalized router whose gradient nearly cancels). Rope and the embedding gather are
-// linear, so their differences are exact up to rounding: h = 0.25, tolerance 1e-6 (measured
-// < 1e-7). The LoRA forward is first checked against y = x Wᵀ + s · B · A · (m ⊙ x) evaluated here
-// in double (1e-6). Goldens for AdamW are torch.optim.AdamW's documented update evaluated by hand
-// in double (numbers written out below, float32 within 2e-7); for clipping, a 3-4-12 vector
-// whose norm is 13.
+// h = 1e-2 (the router too: no perturbation may change the chosen experts, which the test
+// checks). The float32 forward rounds each output to ~6e-8 relative, which the division by 2h
+// turns into ~1e-5 noise, and the O(h^2) truncation adds about as much: the tolerance is 1e-3
+// (measured on this data: 7e-7 .. 8e-5, the largest for the sigmoid-normalized router whose
+// gradient nearly cancels). Rope is linear, so its differences are exact up to rounding: h = 0.25,
+// tolerance 1e-6 (measured < 1e-7). The LoRA forward is checked against
+// y = x Wᵀ + s · B · A · (m ⊙ x) in double within 1e-6.
 #include "core/half.h"
 #include "core/rng.h"
 #include "core/thread-pool.h"
+#include "finite-diff.h"
 #include "formats/gguf/gguf-types.h"
 #include "ops/ops-backward.h"
 #include "ops/ops.h"
@@ -28,61 +24,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <functional>
-#include <span>
 #include <vector>
 
 using namespace moe;
+using namespace moe::test;
 
 namespace {
 
-std::vector<float> randomVec(size_t n, uint64_t seed, float scale = 1.0f) {
-    Rng rng(seed);
-    std::vector<float> v(n);
-    for (float& x : v) x = rng.symmetric() * scale;
-    return v;
-}
-
-double dotD(const std::vector<float>& a, const std::vector<float>& b) {
-    double s = 0;
-    for (size_t i = 0; i < a.size(); ++i) s += double(a[i]) * b[i];
-    return s;
-}
-
-// Central differences of loss() with respect to every element of x (restored afterwards).
-std::vector<double> numericGrad(std::vector<float>& x, const std::function<double()>& loss, float h = 1e-2f) {
-    std::vector<double> g(x.size());
-    for (size_t i = 0; i < x.size(); ++i) {
-        const float x0 = x[i];
-        const float xp = x0 + h, xm = x0 - h;
-        x[i] = xp;
-        const double lp = loss();
-        x[i] = xm;
-        const double lm = loss();
-        x[i] = x0;
-        g[i] = (lp - lm) / (double(xp) - double(xm));
-    }
-    return g;
-}
-
-double relErr(const std::vector<float>& analytic, const std::vector<double>& numeric) {
-    double num = 0, den = 0;
-    for (size_t i = 0; i < numeric.size(); ++i) {
-        num += (analytic[i] - numeric[i]) * (analytic[i] - numeric[i]);
-        den += numeric[i] * numeric[i];
-    }
-    return std::sqrt(num) / std::max(std::sqrt(den), 1e-30);
-}
-
-#define CHECK_GRAD(analytic, numeric, tol)                                                         \
-    do {                                                                                           \
-        const double err_ = relErr(analytic, numeric);                                             \
-        qInfo("%s: relative error %.3g", #analytic, err_);                                         \
-        if (!(err_ <= (tol)))                                                                      \
-            QFAIL(qPrintable(QString("%1: relative error %2 > %3").arg(#analytic).arg(err_).arg(tol))); \
-    } while (0)
-
-// A weight [rows, cols] from float values, stored as `type` (F32, F16, BF16 or a ggml block type).
 struct Weights {
     std::vector<uint8_t> bytes;
     ops::WeightView view;
@@ -98,14 +46,17 @@ Weights makeWeights(const std::vector<float>& w, int64_t rows, int64_t cols, ggu
         out.view.type = type == gguf::GgmlType::F16 ? ops::WeightType::F16 : ops::WeightType::BF16;
         out.bytes.resize(w.size() * 2);
         auto* h = reinterpret_cast<uint16_t*>(out.bytes.data());
-        for (size_t i = 0; i < w.size(); ++i) h[i] = type == gguf::GgmlType::F16 ? f32ToF16(w[i]) : f32ToBf16(w[i]);
+        for (size_t i = 0; i < w.size(); ++i)
+            h[i] = type == gguf::GgmlType::F16 ? f32ToF16(w[i]) : f32ToBf16(w[i]);
     } else {
         out.view.type = ops::WeightType::Quantized;
         out.view.ggmlType = uint32_t(type);
         const size_t rb = quants::rowBytes(uint32_t(type), cols);
         out.bytes.resize(rb * size_t(rows));
         for (int64_t r = 0; r < rows; ++r)
-            if (!quants::quantizeRow(uint32_t(type), w.data() + r * cols, out.bytes.data() + size_t(r) * rb, cols).isOk())
+            if (!quants::quantizeRow(uint32_t(type), w.data() + r * cols,
+                                     out.bytes.data() + size_t(r) * rb, cols)
+                     .isOk())
                 out.bytes.clear();
     }
     out.view.data = out.bytes.data();
@@ -132,12 +83,6 @@ private slots:
     void swiglu();
     void router_data();
     void router();
-    void crossEntropy();
-    void crossEntropyErrors();
-    void embedding();
-    void adamwTwoSteps();
-    void adamwMatchesFormula();
-    void clipGradNorm();
 
 private:
     ThreadPool m_pool{3};
@@ -160,13 +105,15 @@ void TestOpsBackward::rmsnorm() {
     QFETCH(float, eps);
     QFETCH(bool, pooled);
     const size_t nx = size_t(nTok) * size_t(n);
-    std::vector<float> x = randomVec(nx, 1, 2.0f), w = randomVec(size_t(n), 2), r = randomVec(nx, 3), y(nx);
+    std::vector<float> x = randomVec(nx, 1, 2.0f), w = randomVec(size_t(n), 2),
+                       r = randomVec(nx, 3), y(nx);
     auto loss = [&] {
         ops::rmsnorm(x.data(), w.data(), y.data(), nTok, n, eps);
         return dotD(y, r);
     };
     std::vector<float> dx(nx), dw(size_t(n), 0.0f);
-    ops::rmsnormBackward(x.data(), w.data(), r.data(), dx.data(), dw.data(), nTok, n, eps, pooled ? &m_pool : nullptr);
+    ops::rmsnormBackward(x.data(), w.data(), r.data(), dx.data(), dw.data(), nTok, n, eps,
+                         pooled ? &m_pool : nullptr);
     CHECK_GRAD(dx, numericGrad(x, loss), 1e-3);
     CHECK_GRAD(dw, numericGrad(w, loss), 1e-3);
 }
@@ -191,10 +138,11 @@ void TestOpsBackward::matmulInput() {
     QFETCH(int, rows);
     QFETCH(int, cols);
     QFETCH(int, nTok);
-    const Weights w = makeWeights(randomVec(size_t(rows) * size_t(cols), 4), rows, cols, gguf::GgmlType(type));
+    const Weights w =
+        makeWeights(randomVec(size_t(rows) * size_t(cols), 4), rows, cols, gguf::GgmlType(type));
     QVERIFY(!w.bytes.empty());
-    std::vector<float> x = randomVec(size_t(nTok) * size_t(cols), 5), r = randomVec(size_t(nTok) * size_t(rows), 6),
-                       y(r.size()), dx(x.size());
+    std::vector<float> x = randomVec(size_t(nTok) * size_t(cols), 5),
+                       r = randomVec(size_t(nTok) * size_t(rows), 6), y(r.size()), dx(x.size());
     auto loss = [&] {
         ops::matmul(x.data(), nTok, w.view, y.data(), &m_pool);
         return dotD(y, r);
@@ -206,8 +154,10 @@ void TestOpsBackward::matmulInput() {
 // dW += dyᵀ · x for an F32 weight (with the pool: 41 rows over 3 threads), and db += sum_t dy.
 void TestOpsBackward::matmulWeightAndBias() {
     const int rows = 41, cols = 33, nTok = 27;
-    std::vector<float> wv = randomVec(size_t(rows) * size_t(cols), 7), x = randomVec(size_t(nTok) * size_t(cols), 8),
-                       b = randomVec(size_t(rows), 9), r = randomVec(size_t(nTok) * size_t(rows), 10), y(r.size());
+    std::vector<float> wv = randomVec(size_t(rows) * size_t(cols), 7),
+                       x = randomVec(size_t(nTok) * size_t(cols), 8),
+                       b = randomVec(size_t(rows), 9),
+                       r = randomVec(size_t(nTok) * size_t(rows), 10), y(r.size());
     ops::WeightView w;
     w.data = wv.data();
     w.rows = rows;
@@ -215,7 +165,8 @@ void TestOpsBackward::matmulWeightAndBias() {
     auto loss = [&] {
         ops::matmul(x.data(), nTok, w, y.data(), nullptr);
         for (int t = 0; t < nTok; ++t)
-            for (int i = 0; i < rows; ++i) y[size_t(t) * rows + size_t(i)] += b[size_t(i)];
+            for (int i = 0; i < rows; ++i)
+                y[size_t(t) * rows + size_t(i)] += b[size_t(i)];
         return dotD(y, r);
     };
     std::vector<float> dw(wv.size(), 0.0f), db(b.size(), 0.0f);
@@ -226,7 +177,8 @@ void TestOpsBackward::matmulWeightAndBias() {
     // Parameter gradients accumulate: a second call doubles them (up to rounding).
     std::vector<float> once = dw;
     ops::matmulBackwardWeight(x.data(), r.data(), nTok, rows, cols, dw.data(), &m_pool);
-    for (size_t i = 0; i < dw.size(); ++i) QVERIFY(std::fabs(dw[i] - 2.0f * once[i]) <= 1e-5f * (1.0f + std::fabs(once[i])));
+    for (size_t i = 0; i < dw.size(); ++i)
+        QVERIFY(std::fabs(dw[i] - 2.0f * once[i]) <= 1e-5f * (1.0f + std::fabs(once[i])));
 }
 
 void TestOpsBackward::lora_data() {
@@ -238,9 +190,11 @@ void TestOpsBackward::lora_data() {
     QTest::addColumn<bool>("rsLora");
     QTest::addColumn<float>("dropout");
     QTest::newRow("f32 r3") << int(gguf::GgmlType::F32) << 5 << 11 << 7 << 3 << false << 0.0f;
-    QTest::newRow("f32 r4 rslora dropout") << int(gguf::GgmlType::F32) << 4 << 13 << 9 << 4 << true << 0.25f;
+    QTest::newRow("f32 r4 rslora dropout")
+        << int(gguf::GgmlType::F32) << 4 << 13 << 9 << 4 << true << 0.25f;
     QTest::newRow("bf16 r1") << int(gguf::GgmlType::BF16) << 3 << 10 << 6 << 1 << false << 0.0f;
-    QTest::newRow("q8_0 r5 dropout") << int(gguf::GgmlType::Q8_0) << 6 << 64 << 5 << 5 << false << 0.5f;
+    QTest::newRow("q8_0 r5 dropout")
+        << int(gguf::GgmlType::Q8_0) << 6 << 64 << 5 << 5 << false << 0.5f;
 }
 
 void TestOpsBackward::lora() {
@@ -254,15 +208,19 @@ void TestOpsBackward::lora() {
     const float alpha = 8.0f;
     const float scaling = ops::loraScaling(alpha, rank, rsLora);
     QCOMPARE(scaling, rsLora ? alpha / std::sqrt(float(rank)) : alpha / float(rank));
-    const Weights w = makeWeights(randomVec(size_t(nOut) * size_t(nIn), 11), nOut, nIn, gguf::GgmlType(type));
+    const Weights w =
+        makeWeights(randomVec(size_t(nOut) * size_t(nIn), 11), nOut, nIn, gguf::GgmlType(type));
     QVERIFY(!w.bytes.empty());
-    std::vector<float> x = randomVec(size_t(nTok) * size_t(nIn), 12), a = randomVec(size_t(rank) * size_t(nIn), 13),
-                       b = randomVec(size_t(nOut) * size_t(rank), 14), r = randomVec(size_t(nTok) * size_t(nOut), 15),
-                       y(r.size()), xa(size_t(nTok) * size_t(rank));
+    std::vector<float> x = randomVec(size_t(nTok) * size_t(nIn), 12),
+                       a = randomVec(size_t(rank) * size_t(nIn), 13),
+                       b = randomVec(size_t(nOut) * size_t(rank), 14),
+                       r = randomVec(size_t(nTok) * size_t(nOut), 15), y(r.size()),
+                       xa(size_t(nTok) * size_t(rank));
     std::vector<float> mask;
     if (dropout > 0) { // nn.Dropout in training: kept values scaled by 1/(1-p)
         Rng rng(16);
-        for (size_t i = 0; i < x.size(); ++i) mask.push_back(rng.uniform() < dropout ? 0.0f : 1.0f / (1.0f - dropout));
+        for (size_t i = 0; i < x.size(); ++i)
+            mask.push_back(rng.uniform() < dropout ? 0.0f : 1.0f / (1.0f - dropout));
     }
     const float* m = mask.empty() ? nullptr : mask.data();
     ops::LoraAdapter ad{a.data(), b.data(), rank, scaling};
@@ -270,7 +228,8 @@ void TestOpsBackward::lora() {
     // The forward against PEFT's formula in double: y = x Wᵀ + s · B · A · (m ⊙ x).
     ops::loraForward(x.data(), nTok, w.view, ad, m, y.data(), xa.data(), nullptr);
     std::vector<float> wf(size_t(nOut) * size_t(nIn));
-    for (int o = 0; o < nOut; ++o) w.view.rowToF32(o, wf.data() + size_t(o) * nIn);
+    for (int o = 0; o < nOut; ++o)
+        w.view.rowToF32(o, wf.data() + size_t(o) * nIn);
     double errSq = 0, refSq = 0;
     for (int t = 0; t < nTok; ++t)
         for (int o = 0; o < nOut; ++o) {
@@ -280,21 +239,25 @@ void TestOpsBackward::lora() {
                 const double mi = m ? m[size_t(t) * nIn + size_t(i)] : 1.0;
                 base += xi * wf[size_t(o) * nIn + size_t(i)];
                 double ba = 0;
-                for (int k = 0; k < rank; ++k) ba += double(b[size_t(o) * rank + size_t(k)]) * a[size_t(k) * nIn + size_t(i)];
+                for (int k = 0; k < rank; ++k)
+                    ba += double(b[size_t(o) * rank + size_t(k)]) * a[size_t(k) * nIn + size_t(i)];
                 branch += ba * mi * xi;
             }
             const double ref = base + double(scaling) * branch;
-            errSq += (y[size_t(t) * nOut + size_t(o)] - ref) * (y[size_t(t) * nOut + size_t(o)] - ref);
+            errSq +=
+                (y[size_t(t) * nOut + size_t(o)] - ref) * (y[size_t(t) * nOut + size_t(o)] - ref);
             refSq += ref * ref;
         }
-    QVERIFY2(std::sqrt(errSq / refSq) < 1e-6, qPrintable(QString::number(std::sqrt(errSq / refSq))));
+    QVERIFY2(std::sqrt(errSq / refSq) < 1e-6,
+             qPrintable(QString::number(std::sqrt(errSq / refSq))));
 
     auto loss = [&] {
         ops::loraForward(x.data(), nTok, w.view, ad, m, y.data(), nullptr, nullptr);
         return dotD(y, r);
     };
     std::vector<float> dx(x.size()), dA(a.size(), 0.0f), dB(b.size(), 0.0f);
-    ops::loraBackward(x.data(), r.data(), nTok, w.view, ad, m, xa.data(), dx.data(), dA.data(), dB.data(), &m_pool);
+    ops::loraBackward(x.data(), r.data(), nTok, w.view, ad, m, xa.data(), dx.data(), dA.data(),
+                      dB.data(), &m_pool);
     CHECK_GRAD(dx, numericGrad(x, loss), 1e-3);
     CHECK_GRAD(dA, numericGrad(a, loss), 1e-3);
     CHECK_GRAD(dB, numericGrad(b, loss), 1e-3);
@@ -330,14 +293,17 @@ void TestOpsBackward::rope() {
     const ops::RopeFreqs freqs = ops::ropeFrequencies(nRot, 10000.0f, sp);
     QVERIFY(!yarn || std::fabs(freqs.attentionFactor - 1.0f) > 0.05f);
     const std::vector<int32_t> pos = {0, 17, 3, 1000, 4095};
-    std::vector<float> x = randomVec(size_t(nTok) * rowStride, 17), r = randomVec(x.size(), 18), y(x.size());
+    std::vector<float> x = randomVec(size_t(nTok) * rowStride, 17), r = randomVec(x.size(), 18),
+                       y(x.size());
     auto loss = [&] {
         y = x;
-        ops::ropeApply(y.data(), nTok, rowStride, nHead, headStride, offset, nRot, pos.data(), freqs, interleaved);
+        ops::ropeApply(y.data(), nTok, rowStride, nHead, headStride, offset, nRot, pos.data(),
+                       freqs, interleaved);
         return dotD(y, r);
     };
     std::vector<float> g = r;
-    ops::ropeBackward(g.data(), nTok, rowStride, nHead, headStride, offset, nRot, pos.data(), freqs, interleaved);
+    ops::ropeBackward(g.data(), nTok, rowStride, nHead, headStride, offset, nRot, pos.data(), freqs,
+                      interleaved);
     CHECK_GRAD(g, numericGrad(x, loss, 0.25f), 1e-6);
 }
 
@@ -375,8 +341,10 @@ void TestOpsBackward::attention() {
     sh.window = window;
     const int nRows = pos0 + nTok;
     const float scale = 0.7f;
-    std::vector<float> q = randomVec(size_t(nTok) * nHead * dk, 19, 1.5f), k = randomVec(size_t(nRows) * sh.kStride, 20, 1.5f),
-                       v = shared ? std::vector<float>() : randomVec(size_t(nRows) * sh.vStride, 21),
+    std::vector<float> q = randomVec(size_t(nTok) * nHead * dk, 19, 1.5f),
+                       k = randomVec(size_t(nRows) * sh.kStride, 20, 1.5f),
+                       v = shared ? std::vector<float>()
+                                  : randomVec(size_t(nRows) * sh.vStride, 21),
                        r = randomVec(size_t(nTok) * nHead * dv, 22), out(r.size());
     const std::vector<float>& vRef = shared ? k : v;
     auto loss = [&] {
@@ -384,8 +352,8 @@ void TestOpsBackward::attention() {
         return dotD(out, r);
     };
     std::vector<float> dq(q.size()), dK(k.size(), 0.0f), dV(v.size(), 0.0f);
-    ops::attentionBackward(q.data(), k.data(), vRef.data(), r.data(), dq.data(), dK.data(), shared ? dK.data() : dV.data(),
-                           nTok, pos0, sh, scale, &m_pool);
+    ops::attentionBackward(q.data(), k.data(), vRef.data(), r.data(), dq.data(), dK.data(),
+                           shared ? dK.data() : dV.data(), nTok, pos0, sh, scale, &m_pool);
     CHECK_GRAD(dq, numericGrad(q, loss), 1e-3);
     CHECK_GRAD(dK, numericGrad(k, loss), 1e-3);
     if (!shared) CHECK_GRAD(dV, numericGrad(v, loss), 1e-3);
@@ -393,7 +361,8 @@ void TestOpsBackward::attention() {
 
 void TestOpsBackward::swiglu() {
     const size_t n = 37;
-    std::vector<float> gate = randomVec(n, 23, 4.0f), up = randomVec(n, 24), r = randomVec(n, 25), out(n);
+    std::vector<float> gate = randomVec(n, 23, 4.0f), up = randomVec(n, 24), r = randomVec(n, 25),
+                       out(n);
     auto loss = [&] {
         ops::swiglu(gate.data(), up.data(), out.data(), int64_t(n));
         return dotD(out, r);
@@ -414,7 +383,8 @@ void TestOpsBackward::router_data() {
     QTest::newRow("softmax top2 (Mixtral)") << false << 1 << 2 << true << 1.0f << false;
     QTest::newRow("softmax top3 no norm (Qwen2-MoE)") << false << 1 << 3 << false << 1.0f << false;
     QTest::newRow("softmax groups scale 16 (V2)") << false << 4 << 3 << false << 16.0f << false;
-    QTest::newRow("sigmoid norm scale 2.5 bias groups (V3)") << true << 4 << 3 << true << 2.5f << true;
+    QTest::newRow("sigmoid norm scale 2.5 bias groups (V3)")
+        << true << 4 << 3 << true << 2.5f << true;
     QTest::newRow("sigmoid no norm top1") << true << 1 << 1 << false << 1.0f << false;
 }
 
@@ -438,10 +408,11 @@ void TestOpsBackward::router() {
     rp.scale = scale;
     // Positive biased scores, so no masked expert (0.0, HF's fill) ever outranks a kept one.
     std::vector<float> biasV = randomVec(size_t(nExpert), 26, 0.05f);
-    for (float& b : biasV) b += 0.05f;
+    for (float& b : biasV)
+        b += 0.05f;
     if (bias) rp.bias = biasV.data();
-    std::vector<float> logits = randomVec(size_t(nTok) * nExpert, 27, 3.0f), r = randomVec(size_t(nTok) * k, 28),
-                       w(r.size());
+    std::vector<float> logits = randomVec(size_t(nTok) * nExpert, 27, 3.0f),
+                       r = randomVec(size_t(nTok) * k, 28), w(r.size());
     std::vector<int32_t> ids0(r.size()), ids(r.size());
     ops::route(logits.data(), nTok, nExpert, rp, ids0.data(), w.data());
     bool selectionHeld = true;
@@ -449,7 +420,9 @@ void TestOpsBackward::router() {
         ops::route(logits.data(), nTok, nExpert, rp, ids.data(), w.data());
         if (ids != ids0 && selectionHeld) {
             for (size_t i = 0; i < ids.size(); ++i)
-                if (ids[i] != ids0[i]) qWarning("token %d: slot %d chose %d, not %d", int(i) / k, int(i) % k, ids[i], ids0[i]);
+                if (ids[i] != ids0[i])
+                    qWarning("token %d: slot %d chose %d, not %d", int(i) / k, int(i) % k, ids[i],
+                             ids0[i]);
             selectionHeld = false;
         }
         return dotD(w, r);
@@ -462,140 +435,9 @@ void TestOpsBackward::router() {
     if (sigmoid) // unchosen experts receive nothing through sigmoid scores
         for (int t = 0; t < nTok; ++t)
             for (int e = 0; e < nExpert; ++e)
-                if (std::find(ids0.begin() + t * k, ids0.begin() + (t + 1) * k, e) == ids0.begin() + (t + 1) * k)
+                if (std::find(ids0.begin() + t * k, ids0.begin() + (t + 1) * k, e) ==
+                    ids0.begin() + (t + 1) * k)
                     QCOMPARE(dl[size_t(t) * nExpert + size_t(e)], 0.0f);
-}
-
-// Loss by the definition in double; gradient by differences; ignored rows contribute nothing.
-void TestOpsBackward::crossEntropy() {
-    const int nTok = 7, nVocab = 11;
-    const std::vector<int32_t> labels = {3, ops::kIgnoreLabel, 0, 10, ops::kIgnoreLabel, 7, 3};
-    std::vector<float> logits = randomVec(size_t(nTok) * nVocab, 29, 4.0f), dl(logits.size());
-    auto res = ops::crossEntropy(logits.data(), labels.data(), nTok, nVocab, 0, dl.data(), &m_pool);
-    QVERIFY(res.isOk());
-    QCOMPARE(res.value().counted, int64_t(5));
-    double expect = 0;
-    for (int t = 0; t < nTok; ++t) {
-        if (labels[size_t(t)] == ops::kIgnoreLabel) continue;
-        double z = 0;
-        for (int v = 0; v < nVocab; ++v) z += std::exp(double(logits[size_t(t) * nVocab + size_t(v)]));
-        expect += std::log(z) - logits[size_t(t) * nVocab + size_t(labels[size_t(t)])];
-    }
-    expect /= 5;
-    QVERIFY(std::fabs(res.value().loss - expect) < 1e-6 * expect);
-    auto loss = [&] { return ops::crossEntropy(logits.data(), labels.data(), nTok, nVocab, 0, nullptr, nullptr).value().loss; };
-    const std::vector<double> num = numericGrad(logits, loss, 1e-2f);
-    CHECK_GRAD(dl, num, 1e-3);
-    for (int t : {1, 4})
-        for (int v = 0; v < nVocab; ++v) {
-            QCOMPARE(dl[size_t(t) * nVocab + size_t(v)], 0.0f);
-            QCOMPARE(num[size_t(t) * nVocab + size_t(v)], 0.0);
-        }
-    // An explicit divisor (gradient accumulation over a batch of 20 counted positions).
-    std::vector<float> dl20(logits.size());
-    auto res20 = ops::crossEntropy(logits.data(), labels.data(), nTok, nVocab, 20, dl20.data(), nullptr);
-    QVERIFY(res20.isOk());
-    QVERIFY(std::fabs(res20.value().loss - expect * 5 / 20) < 1e-6 * expect);
-    for (size_t i = 0; i < dl.size(); ++i) QVERIFY(std::fabs(dl20[i] - dl[i] * 5.0f / 20.0f) < 1e-7f);
-    // Nothing counted: loss 0, gradient 0.
-    const std::vector<int32_t> none(size_t(nTok), ops::kIgnoreLabel);
-    std::fill(dl.begin(), dl.end(), 1.0f);
-    auto empty = ops::crossEntropy(logits.data(), none.data(), nTok, nVocab, 0, dl.data(), nullptr);
-    QVERIFY(empty.isOk());
-    QCOMPARE(empty.value().counted, int64_t(0));
-    QCOMPARE(empty.value().loss, 0.0);
-    for (float g : dl) QCOMPARE(g, 0.0f);
-}
-
-void TestOpsBackward::crossEntropyErrors() {
-    const std::vector<float> logits(3 * 4, 0.0f);
-    for (int32_t bad : {4, -1, -99}) {
-        const std::vector<int32_t> labels = {0, ops::kIgnoreLabel, bad};
-        auto res = ops::crossEntropy(logits.data(), labels.data(), 3, 4, 0, nullptr, nullptr);
-        QVERIFY(!res.isOk());
-        QCOMPARE(res.status().code(), StatusCode::InvalidArgument);
-        QVERIFY2(res.status().message().find("position 2") != std::string::npos, res.status().message().c_str());
-    }
-}
-
-// The gather is linear: differences are exact. Token 2 occurs three times, token 0 never.
-void TestOpsBackward::embedding() {
-    const int nVocab = 5, nTok = 6;
-    const int64_t nEmbd = 7;
-    const std::vector<int32_t> ids = {2, 4, 2, 1, 2, 3};
-    std::vector<float> e = randomVec(size_t(nVocab) * nEmbd, 30), r = randomVec(size_t(nTok) * nEmbd, 31), h(r.size());
-    auto loss = [&] {
-        for (int t = 0; t < nTok; ++t)
-            std::copy_n(e.begin() + ids[size_t(t)] * nEmbd, nEmbd, h.begin() + t * nEmbd);
-        return dotD(h, r);
-    };
-    std::vector<float> dE(e.size(), 0.0f);
-    ops::embeddingBackward(ids.data(), r.data(), nTok, nEmbd, dE.data());
-    CHECK_GRAD(dE, numericGrad(e, loss, 0.25f), 1e-6);
-    for (int64_t i = 0; i < nEmbd; ++i) QCOMPARE(dE[size_t(i)], 0.0f);
-}
-
-// torch.optim.AdamW's documented update (lr 0.01, betas (0.9, 0.999), eps 1e-8, weight decay
-// 0.1; m0 = v0 = 0), evaluated by hand in Python doubles for two steps:
-//   p <- p (1 - lr wd);  m <- m + (1 - b1)(g - m);  v <- b2 v + (1 - b2) g^2
-//   p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
-// p0 = (0.5, -1.25, 2.0), g1 = (0.3, -0.02, 1.5), g2 = (-0.1, 0.04, 1.0) gives
-//   after step 1: p = (0.4895000003333333, -1.2387500049999975, 1.9880000000666667)
-//   after step 2: p = (0.48500831479247475, -1.2411722891078092, 1.9763084788617649)
-//                 m = (0.017, 0.0022, 0.235), v = (9.991e-05, 1.9996e-06, 3.24775e-03)
-// float32 arithmetic: within 2e-7 relative of these.
-void TestOpsBackward::adamwTwoSteps() {
-    ops::AdamWParams hp;
-    hp.lr = 0.01;
-    hp.weightDecay = 0.1;
-    std::vector<float> p = {0.5f, -1.25f, 2.0f}, m(3, 0.0f), v(3, 0.0f);
-    const std::vector<float> g1 = {0.3f, -0.02f, 1.5f}, g2 = {-0.1f, 0.04f, 1.0f};
-    const double p1[] = {0.4895000003333333, -1.2387500049999975, 1.9880000000666667};
-    const double p2[] = {0.48500831479247475, -1.2411722891078092, 1.9763084788617649};
-    const double m2[] = {0.017, 0.0022, 0.235}, v2[] = {9.991e-05, 1.9996e-06, 3.24775e-03};
-    ops::adamwStep(p.data(), g1.data(), m.data(), v.data(), 3, 1, hp);
-    for (int i = 0; i < 3; ++i) QVERIFY2(std::fabs(p[size_t(i)] - p1[i]) <= 2e-7 * std::fabs(p1[i]), qPrintable(QString::number(p[size_t(i)], 'g', 10)));
-    ops::adamwStep(p.data(), g2.data(), m.data(), v.data(), 3, 2, hp);
-    for (int i = 0; i < 3; ++i) {
-        QVERIFY2(std::fabs(p[size_t(i)] - p2[i]) <= 2e-7 * std::fabs(p2[i]), qPrintable(QString::number(p[size_t(i)], 'g', 10)));
-        QVERIFY(std::fabs(m[size_t(i)] - m2[i]) <= 1e-6 * std::fabs(m2[i]));
-        QVERIFY(std::fabs(v[size_t(i)] - v2[i]) <= 1e-6 * std::fabs(v2[i]));
-    }
-}
-
-// The same formula in double over 1,000 random parameters, three steps, default hyper-parameters
-// and no weight decay (the decay multiply skipped, as torch skips it).
-void TestOpsBackward::adamwMatchesFormula() {
-    const size_t n = 1000;
-    const ops::AdamWParams hp{2e-3, 0.85, 0.99, 1e-6, 0.0};
-    std::vector<float> p = randomVec(n, 32), m(n, 0.0f), v(n, 0.0f);
-    std::vector<double> pd(p.begin(), p.end()), md(n, 0.0), vd(n, 0.0);
-    double worst = 0;
-    for (int step = 1; step <= 3; ++step) {
-        const std::vector<float> g = randomVec(n, 40 + uint64_t(step), 0.5f);
-        ops::adamwStep(p.data(), g.data(), m.data(), v.data(), int64_t(n), step, hp);
-        for (size_t i = 0; i < n; ++i) {
-            md[i] = md[i] + (1 - hp.beta1) * (g[i] - md[i]);
-            vd[i] = hp.beta2 * vd[i] + (1 - hp.beta2) * double(g[i]) * g[i];
-            pd[i] -= hp.lr / (1 - std::pow(hp.beta1, step)) * md[i] / (std::sqrt(vd[i]) / std::sqrt(1 - std::pow(hp.beta2, step)) + hp.eps);
-            worst = std::max(worst, std::fabs(p[i] - pd[i]) / std::max(std::fabs(pd[i]), 1e-3));
-        }
-    }
-    QVERIFY2(worst < 1e-6, qPrintable(QString::number(worst)));
-}
-
-// clip_grad_norm_: gradients (3, 4) and (12) have norm 13; max 6.5 halves them (coefficient
-// 6.5 / (13 + 1e-6)); max 100 leaves them alone.
-void TestOpsBackward::clipGradNorm() {
-    std::vector<float> a = {3.0f, 4.0f}, b = {12.0f};
-    std::vector<std::span<float>> grads = {a, b};
-    QCOMPARE(ops::clipGradNorm(grads, 100.0f), 13.0f);
-    QCOMPARE(a[0], 3.0f);
-    QCOMPARE(b[0], 12.0f);
-    QCOMPARE(ops::clipGradNorm(grads, 6.5f), 13.0f);
-    const double coef = 6.5 / (13.0 + 1e-6);
-    QVERIFY(std::fabs(a[0] - 3.0 * coef) < 1e-6 && std::fabs(a[1] - 4.0 * coef) < 1e-6 && std::fabs(b[0] - 12.0 * coef) < 1e-6);
-    QCOMPARE(ops::clipGradNorm(grads, 0.0f), 6.5f);
 }
 
 QTEST_GUILESS_MAIN(TestOpsBackward)

@@ -5,7 +5,8 @@
 //   exp_avg.lerp_(grad, 1 - beta1)                 lerp(a, b, w) = a + w (b - a) for w < 0.5
 //   exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
 //   step_size = lr / (1 - beta1^step);  bc2_sqrt = sqrt(1 - beta2^step)
-//   denom = (exp_avg_sq.sqrt() / bc2_sqrt).add_(eps);  param.addcdiv_(exp_avg, denom, value=-step_size)
+//   denom = (exp_avg_sq.sqrt() / bc2_sqrt).add_(eps);  param.addcdiv_(exp_avg, denom,
+//   value=-step_size)
 #include "ops/ops-backward.h"
 
 #include <cmath>
@@ -37,12 +38,14 @@ void adamwStep(float* param, const float* grad, float* m, float* v, int64_t n, i
 float clipGradNorm(std::span<const std::span<float>> grads, float maxNorm) {
     double ss = 0;
     for (const std::span<float>& g : grads)
-        for (float x : g) ss += double(x) * x;
+        for (float x : g)
+            ss += double(x) * x;
     const float total = float(std::sqrt(ss));
     if (maxNorm <= 0) return total;
     const float coef = std::fmin(maxNorm / (total + 1e-6f), 1.0f);
     for (const std::span<float>& g : grads)
-        for (float& x : g) x *= coef;
+        for (float& x : g)
+            x *= coef;
     return total;
 }
 

@@ -16,9 +16,9 @@
 
 namespace moe::ops {
 
-void attentionBackward(const float* q, const float* kCache, const float* vCache, const float* dOut, float* dq,
-                       float* dK, float* dV, int nTok, int pos0, const AttentionShape& sh, float scale,
-                       ThreadPool* pool) {
+void attentionBackward(const float* q, const float* kCache, const float* vCache, const float* dOut,
+                       float* dq, float* dK, float* dV, int nTok, int pos0,
+                       const AttentionShape& sh, float scale, ThreadPool* pool) {
     const int group = sh.nHead / sh.nHeadKv;
     const int64_t qStride = int64_t(sh.nHead) * sh.dk;
     const int64_t oStride = int64_t(sh.nHead) * sh.dv;
@@ -32,14 +32,19 @@ void attentionBackward(const float* q, const float* kCache, const float* vCache,
                     const int first = sh.window > 0 ? std::max(0, last - sh.window + 1) : 0;
                     const float* qv = q + t * qStride + int64_t(h) * sh.dk;
                     const float* dO = dOut + t * oStride + int64_t(h) * sh.dv;
-                    auto kRow = [&](int j) { return kCache + j * sh.kStride + int64_t(kvh) * sh.dk; };
-                    auto vRow = [&](int j) { return vCache + j * sh.vStride + int64_t(kvh) * sh.dv; };
+                    auto kRow = [&](int j) {
+                        return kCache + j * sh.kStride + int64_t(kvh) * sh.dk;
+                    };
+                    auto vRow = [&](int j) {
+                        return vCache + j * sh.vStride + int64_t(kvh) * sh.dv;
+                    };
                     // The forward's softmax, recomputed.
                     float maxScore = -INFINITY;
                     for (int j = first; j <= last; ++j) {
                         const float* kv = kRow(j);
                         float s = 0;
-                        for (int d = 0; d < sh.dk; ++d) s += qv[d] * kv[d];
+                        for (int d = 0; d < sh.dk; ++d)
+                            s += qv[d] * kv[d];
                         p[size_t(j)] = s * scale;
                         maxScore = std::max(maxScore, p[size_t(j)]);
                     }
@@ -54,12 +59,14 @@ void attentionBackward(const float* q, const float* kCache, const float* vCache,
                         p[size_t(j)] *= inv;
                         const float* vv = vRow(j);
                         float s = 0;
-                        for (int d = 0; d < sh.dv; ++d) s += dO[d] * vv[d];
+                        for (int d = 0; d < sh.dv; ++d)
+                            s += dO[d] * vv[d];
                         dp[size_t(j)] = s;
                         pdp += p[size_t(j)] * s;
                     }
                     float* dqv = dq + t * qStride + int64_t(h) * sh.dk;
-                    for (int d = 0; d < sh.dk; ++d) dqv[d] = 0;
+                    for (int d = 0; d < sh.dk; ++d)
+                        dqv[d] = 0;
                     for (int j = first; j <= last; ++j) {
                         const float pj = p[size_t(j)];
                         const float ds = pj * (dp[size_t(j)] - pdp) * scale;
@@ -70,7 +77,8 @@ void attentionBackward(const float* q, const float* kCache, const float* vCache,
                             dqv[d] += ds * kv[d];
                             dkv[d] += ds * qv[d];
                         }
-                        for (int d = 0; d < sh.dv; ++d) dvv[d] += pj * dO[d];
+                        for (int d = 0; d < sh.dv; ++d)
+                            dvv[d] += pj * dO[d];
                     }
                 }
             }

@@ -9,7 +9,8 @@ void embeddingBackward(const int32_t* ids, const float* dh, int nTok, int64_t nE
     for (int t = 0; t < nTok; ++t) {
         float* d = dEmbd + int64_t(ids[t]) * nEmbd;
         const float* g = dh + int64_t(t) * nEmbd;
-        for (int64_t i = 0; i < nEmbd; ++i) d[i] += g[i];
+        for (int64_t i = 0; i < nEmbd; ++i)
+            d[i] += g[i];
     }
 }
 

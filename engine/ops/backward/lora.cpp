@@ -3,7 +3,8 @@
 // trainable float32. The branch goes through its rank-r bottleneck (never the merged
 // W + s·B·A) so a quantized W stays quantized. The forward saves xa = (m ⊙ x) · Aᵀ [nTok, r];
 // the backward recomputes nothing else:
-//   dB += s · dyᵀ · xa,   g = s · dy · B [nTok, r],   dA += gᵀ · (m ⊙ x),   dx = dy · W + m ⊙ (g · A).
+//   dB += s · dyᵀ · xa,   g = s · dy · B [nTok, r],   dA += gᵀ · (m ⊙ x),   dx = dy · W + m ⊙ (g ·
+//   A).
 #include "core/thread-pool.h"
 #include "ops/ops-backward.h"
 
@@ -27,7 +28,8 @@ WeightView f32View(const float* data, int64_t rows, int64_t cols) {
 const float* maskedInput(const float* x, const float* mask, size_t n, std::vector<float>& buf) {
     if (!mask) return x;
     buf.resize(n);
-    for (size_t i = 0; i < n; ++i) buf[i] = x[i] * mask[i];
+    for (size_t i = 0; i < n; ++i)
+        buf[i] = x[i] * mask[i];
     return buf.data();
 }
 
@@ -37,8 +39,8 @@ float loraScaling(float alpha, int rank, bool rsLora) {
     return rsLora ? alpha / std::sqrt(float(rank)) : alpha / float(rank);
 }
 
-void loraForward(const float* x, int nTok, const WeightView& w, const LoraAdapter& lora, const float* mask,
-                 float* y, float* xa, ThreadPool* pool) {
+void loraForward(const float* x, int nTok, const WeightView& w, const LoraAdapter& lora,
+                 const float* mask, float* y, float* xa, ThreadPool* pool) {
     const int64_t nIn = w.cols, nOut = w.rows, r = lora.rank;
     matmul(x, nTok, w, y, pool);
     std::vector<float> masked, xaBuf, branch(size_t(nTok) * size_t(nOut));
@@ -50,20 +52,24 @@ void loraForward(const float* x, int nTok, const WeightView& w, const LoraAdapte
     }
     matmul(u, nTok, f32View(lora.a, r, nIn), xaOut, pool);
     matmul(xaOut, nTok, f32View(lora.b, nOut, r), branch.data(), pool);
-    for (size_t i = 0; i < branch.size(); ++i) y[i] += lora.scaling * branch[i];
+    for (size_t i = 0; i < branch.size(); ++i)
+        y[i] += lora.scaling * branch[i];
 }
 
-void loraBackward(const float* x, const float* dy, int nTok, const WeightView& w, const LoraAdapter& lora,
-                  const float* mask, const float* xa, float* dx, float* dA, float* dB, ThreadPool* pool) {
+void loraBackward(const float* x, const float* dy, int nTok, const WeightView& w,
+                  const LoraAdapter& lora, const float* mask, const float* xa, float* dx, float* dA,
+                  float* dB, ThreadPool* pool) {
     const int64_t nIn = w.cols, nOut = w.rows, r = lora.rank;
     const size_t nX = size_t(nTok) * size_t(nIn);
     // g = s · dy · B: the gradient at the bottleneck.
     std::vector<float> g(size_t(nTok) * size_t(r));
     matmulBackwardInput(dy, nTok, f32View(lora.b, nOut, r), g.data(), pool);
-    for (float& v : g) v *= lora.scaling;
+    for (float& v : g)
+        v *= lora.scaling;
     if (dB) {
         std::vector<float> sdy(dy, dy + size_t(nTok) * size_t(nOut));
-        for (float& v : sdy) v *= lora.scaling;
+        for (float& v : sdy)
+            v *= lora.scaling;
         matmulBackwardWeight(xa, sdy.data(), nTok, nOut, r, dB, pool);
     }
     std::vector<float> masked;
@@ -73,7 +79,8 @@ void loraBackward(const float* x, const float* dy, int nTok, const WeightView& w
     std::vector<float> du(nX);
     matmulBackwardInput(g.data(), nTok, f32View(lora.a, r, nIn), du.data(), pool);
     matmulBackwardInput(dy, nTok, w, dx, pool);
-    for (size_t i = 0; i < nX; ++i) dx[i] += mask ? mask[i] * du[i] : du[i];
+    for (size_t i = 0; i < nX; ++i)
+        dx[i] += mask ? mask[i] * du[i] : du[i];
 }
 
 } // namespace moe::ops

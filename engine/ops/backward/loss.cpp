@@ -13,16 +13,17 @@
 
 namespace moe::ops {
 
-Result<CrossEntropyResult> crossEntropy(const float* logits, const int32_t* labels, int nTok, int nVocab,
-                                        int64_t divisor, float* dLogits, ThreadPool* pool) {
+Result<CrossEntropyResult> crossEntropy(const float* logits, const int32_t* labels, int nTok,
+                                        int nVocab, int64_t divisor, float* dLogits,
+                                        ThreadPool* pool) {
     CrossEntropyResult res;
     for (int t = 0; t < nTok; ++t) {
         if (labels[t] == kIgnoreLabel) continue;
         if (labels[t] < 0 || labels[t] >= nVocab)
-            return Status(StatusCode::InvalidArgument, "crossEntropy: label " + std::to_string(labels[t]) +
-                                                           " at position " + std::to_string(t) +
-                                                           " is outside the vocabulary [0, " +
-                                                           std::to_string(nVocab) + ") and is not -100");
+            return Status(StatusCode::InvalidArgument,
+                          "crossEntropy: label " + std::to_string(labels[t]) + " at position " +
+                              std::to_string(t) + " is outside the vocabulary [0, " +
+                              std::to_string(nVocab) + ") and is not -100");
         ++res.counted;
     }
     const int64_t denom = divisor > 0 ? divisor : res.counted;
@@ -38,12 +39,14 @@ Result<CrossEntropyResult> crossEntropy(const float* logits, const int32_t* labe
             }
             const float m = *std::max_element(l, l + nVocab);
             double sum = 0;
-            for (int v = 0; v < nVocab; ++v) sum += std::exp(double(l[v]) - m);
+            for (int v = 0; v < nVocab; ++v)
+                sum += std::exp(double(l[v]) - m);
             const double lse = double(m) + std::log(sum);
             rowLoss[t] = lse - double(l[label]);
             if (!d) continue;
             const double inv = 1.0 / double(denom);
-            for (int v = 0; v < nVocab; ++v) d[v] = float(std::exp(double(l[v]) - lse) * inv);
+            for (int v = 0; v < nVocab; ++v)
+                d[v] = float(std::exp(double(l[v]) - lse) * inv);
             d[label] -= float(inv);
         }
     };
@@ -53,7 +56,8 @@ Result<CrossEntropyResult> crossEntropy(const float* logits, const int32_t* labe
         rows(0, size_t(nTok));
     if (denom == 0) return res; // nothing counted: loss 0, gradient 0 (rows were zeroed)
     double total = 0;
-    for (double v : rowLoss) total += v;
+    for (double v : rowLoss)
+        total += v;
     res.loss = total / double(denom);
     return res;
 }

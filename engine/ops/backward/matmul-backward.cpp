@@ -10,11 +10,13 @@
 
 namespace moe::ops {
 
-void matmulBackwardInput(const float* dy, int nTok, const WeightView& w, float* dx, ThreadPool* pool) {
+void matmulBackwardInput(const float* dy, int nTok, const WeightView& w, float* dx,
+                         ThreadPool* pool) {
     const int64_t nOut = w.rows, nIn = w.cols;
     auto tokens = [&](size_t t0, size_t t1) {
         std::vector<float> row(static_cast<size_t>(nIn));
-        for (size_t t = t0; t < t1; ++t) std::fill(dx + int64_t(t) * nIn, dx + int64_t(t + 1) * nIn, 0.0f);
+        for (size_t t = t0; t < t1; ++t)
+            std::fill(dx + int64_t(t) * nIn, dx + int64_t(t + 1) * nIn, 0.0f);
         for (int64_t r = 0; r < nOut; ++r) {
             const float* wr;
             if (w.type == WeightType::F32) {
@@ -27,7 +29,8 @@ void matmulBackwardInput(const float* dy, int nTok, const WeightView& w, float* 
                 const float g = dy[int64_t(t) * nOut + r];
                 if (g == 0.0f) continue;
                 float* d = dx + int64_t(t) * nIn;
-                for (int64_t c = 0; c < nIn; ++c) d[c] += g * wr[c];
+                for (int64_t c = 0; c < nIn; ++c)
+                    d[c] += g * wr[c];
             }
         }
     };
@@ -37,8 +40,8 @@ void matmulBackwardInput(const float* dy, int nTok, const WeightView& w, float* 
         tokens(0, size_t(nTok));
 }
 
-void matmulBackwardWeight(const float* x, const float* dy, int nTok, int64_t rows, int64_t cols, float* dw,
-                          ThreadPool* pool) {
+void matmulBackwardWeight(const float* x, const float* dy, int nTok, int64_t rows, int64_t cols,
+                          float* dw, ThreadPool* pool) {
     auto work = [&](size_t r0, size_t r1) {
         for (size_t r = r0; r < r1; ++r) {
             float* d = dw + int64_t(r) * cols;
@@ -46,7 +49,8 @@ void matmulBackwardWeight(const float* x, const float* dy, int nTok, int64_t row
                 const float g = dy[int64_t(t) * rows + int64_t(r)];
                 if (g == 0.0f) continue;
                 const float* xr = x + int64_t(t) * cols;
-                for (int64_t c = 0; c < cols; ++c) d[c] += g * xr[c];
+                for (int64_t c = 0; c < cols; ++c)
+                    d[c] += g * xr[c];
             }
         }
     };
@@ -59,7 +63,8 @@ void matmulBackwardWeight(const float* x, const float* dy, int nTok, int64_t row
 void biasBackward(const float* dy, int nTok, int64_t n, float* db) {
     for (int64_t i = 0; i < n; ++i) {
         double acc = 0;
-        for (int t = 0; t < nTok; ++t) acc += dy[int64_t(t) * n + i];
+        for (int t = 0; t < nTok; ++t)
+            acc += dy[int64_t(t) * n + i];
         db[i] += float(acc);
     }
 }

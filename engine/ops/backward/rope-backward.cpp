@@ -10,8 +10,8 @@
 
 namespace moe::ops {
 
-void ropeBackward(float* g, int nTok, int64_t rowStride, int nHead, int64_t headStride, int offset, int nRot,
-                  const int32_t* pos, const RopeFreqs& freqs, bool interleaved) {
+void ropeBackward(float* g, int nTok, int64_t rowStride, int nHead, int64_t headStride, int offset,
+                  int nRot, const int32_t* pos, const RopeFreqs& freqs, bool interleaved) {
     const int half = nRot / 2;
     std::vector<float> cosv(static_cast<size_t>(half)), sinv(static_cast<size_t>(half));
     for (int t = 0; t < nTok; ++t) {

@@ -6,7 +6,8 @@
 
 namespace moe::ops {
 
-void swigluBackward(const float* gate, const float* up, const float* dOut, float* dGate, float* dUp, int64_t n) {
+void swigluBackward(const float* gate, const float* up, const float* dOut, float* dGate, float* dUp,
+                    int64_t n) {
     for (int64_t i = 0; i < n; ++i) {
         const float z = gate[i];
         const float s = 1.0f / (1.0f + std::exp(-z));
