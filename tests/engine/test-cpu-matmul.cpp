@@ -30,6 +30,10 @@
 
 #include <QTest>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -294,8 +298,9 @@ void TestCpuMatmul::isaIsReported() {
     const std::string native = cpu::matmulIsa();
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                      __builtin_cpu_supports("f16c");
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C);
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
     QCOMPARE(native, std::string(avx2 ? "avx2" : "scalar"));
     if (!avx2) qInfo("this CPU has no AVX2+FMA+F16C: the 'native' rows ran the scalar kernels");
 #else

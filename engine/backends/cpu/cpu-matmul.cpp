@@ -19,6 +19,9 @@
 #include "ops/quants/quants.h"
 
 #include <cblas.h>
+#if defined(MOE_CPU_X86)
+#include <cpuid.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -47,12 +50,20 @@ constexpr int64_t kMinParallelWork = int64_t(1) << 15;
 std::atomic<int> g_path{int(MatmulPath::Auto)};
 std::atomic<bool> g_forceScalar{false};
 
+#if defined(MOE_CPU_X86)
+// F16C from CPUID leaf 1 (ECX bit 29): clang 14 has no "f16c" for __builtin_cpu_supports. The
+// avx2 check already covers the OS saving the AVX state, which F16C uses too.
+bool cpuHasF16c() {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C);
+}
+#endif
+
 const DotKernels& detectedKernels() {
     static const DotKernels* const kChosen = [] {
 #if defined(MOE_CPU_X86)
         __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-            __builtin_cpu_supports("f16c"))
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpuHasF16c())
             return &avx2DotKernels();
 #endif
         return &scalarDotKernels();
