@@ -25,6 +25,7 @@
 //   tests/parity/make_goldens.py) converts, and its GGUF gives the folder's spec and logits.
 #include "formats/gguf/gguf-reader.h"
 #include "formats/gguf/gguf-writer.h"
+#include "formats/safetensors/safetensors-folder.h"
 #include "models/convert-hf.h"
 #include "moe/model-factory.h"
 #include "moe/model.h"
@@ -71,8 +72,9 @@ std::string specDiff(const ModelSpec& a, const ModelSpec& b) {
 #define MOE_FIELD(f)                                                                               \
     if (!(a.f == b.f)) d += std::string(d.empty() ? "" : ", ") + #f;
     MOE_FIELD(architecture)
-    MOE_FIELD(family) MOE_FIELD(name) MOE_FIELD(nVocab) MOE_FIELD(nEmbd) MOE_FIELD(nLayer)
-        MOE_FIELD(nHead) MOE_FIELD(nHeadKv) MOE_FIELD(headDim) MOE_FIELD(nFf) MOE_FIELD(nExpert)
+    MOE_FIELD(family)
+    MOE_FIELD(name) MOE_FIELD(nVocab) MOE_FIELD(nEmbd) MOE_FIELD(nLayer) MOE_FIELD(nHead)
+        MOE_FIELD(nHeadKv) MOE_FIELD(headDim) MOE_FIELD(nFf) MOE_FIELD(nExpert)
             MOE_FIELD(nExpertUsed) MOE_FIELD(nCtxTrain) MOE_FIELD(ropeTheta) MOE_FIELD(rmsEps)
                 MOE_FIELD(ropeInterleaved) MOE_FIELD(nRot) MOE_FIELD(ropeScaling) MOE_FIELD(qkNorm)
                     MOE_FIELD(attnBias) MOE_FIELD(nFfDense) MOE_FIELD(nFfShared)
@@ -394,6 +396,75 @@ private slots:
                  std::string("none")); // the folder has no tokenizer
     }
 
+    // DeepSeek-V3 (q_lora, sigmoid + bias, groups, YaRN) in the current llama.cpp MLA form (§9.6,
+    // §9.7): the keys, and attn_k_b / attn_v_b cut from kv_b_proj element by element.
+    void deepseekMlaLayout() {
+        const std::string dir = kParityDir + "/deepseek_v3", out = tmp("mla.gguf");
+        auto report = convertHfFolder(dir, out, "");
+        QVERIFY2(report.isOk(), report.status().message().c_str());
+        auto g = gguf::GgufFile::open(out);
+        QVERIFY2(g.isOk(), g.status().message().c_str());
+        auto cfg = nlohmann::json::parse(std::ifstream(dir + "/config.json"));
+        const int64_t nh = cfg["num_attention_heads"], dn = cfg["qk_nope_head_dim"],
+                      dr = cfg["qk_rope_head_dim"], dv = cfg["v_head_dim"], r = cfg["kv_lora_rank"];
+        const std::pair<const char*, int64_t> ints[] = {
+            {"deepseek2.attention.head_count_kv", 1},
+            {"deepseek2.attention.key_length", r + dr},
+            {"deepseek2.attention.value_length", r},
+            {"deepseek2.attention.key_length_mla", dn + dr},
+            {"deepseek2.attention.value_length_mla", dv},
+            {"deepseek2.attention.q_lora_rank", cfg["q_lora_rank"]},
+            {"deepseek2.attention.kv_lora_rank", r},
+            {"deepseek2.rope.dimension_count", dr},
+            {"deepseek2.leading_dense_block_count", cfg["first_k_dense_replace"]},
+            {"deepseek2.expert_count", cfg["n_routed_experts"]},
+            {"deepseek2.expert_shared_count", cfg["n_shared_experts"]},
+            {"deepseek2.expert_feed_forward_length", cfg["moe_intermediate_size"]},
+            {"deepseek2.feed_forward_length", cfg["intermediate_size"]},
+            {"deepseek2.expert_gating_func", 2}, // sigmoid
+            {"deepseek2.expert_group_count", cfg["n_group"]},
+            {"deepseek2.expert_group_used_count", cfg["topk_group"]},
+            {"deepseek2.block_count", cfg["num_hidden_layers"]}, // the MTP layer is not counted
+        };
+        for (const auto& [key, want] : ints)
+            QVERIFY2(g->getInt(key, -1) == want, key);
+        QCOMPARE(g->getNumber("deepseek2.expert_weights_scale", 0),
+                 double(cfg["routed_scaling_factor"]));
+        QCOMPARE(g->getString("deepseek2.rope.scaling.type", ""), std::string("yarn"));
+        QCOMPARE(float(g->getNumber("deepseek2.rope.scaling.yarn_log_multiplier", 0)),
+                 0.1f * float(cfg["rope_parameters"]["mscale_all_dim"]));
+        QVERIFY(g->find("deepseek2.expert_weights_norm") &&
+                g->find("deepseek2.expert_weights_norm")->u == 1);
+        QVERIFY(!g->tensor("blk.1.attn_kv_b.weight"));
+        const gguf::TensorEntry* bias = g->tensor("blk.1.exp_probs_b.bias");
+        QVERIFY(bias && bias->type == uint32_t(GgmlType::F32));
+        QCOMPARE(bias->ne, (std::vector<uint64_t>{uint64_t(cfg["n_routed_experts"])}));
+
+        auto src = st::SafetensorsFolder::open(dir);
+        QVERIFY2(src.isOk(), src.status().message().c_str());
+        const st::Tensor* kvb = src->find("model.layers.1.self_attn.kv_b_proj.weight").tensor;
+        QVERIFY(kvb && kvb->dtype == st::Dtype::F32);
+        auto w = [&](int64_t row, int64_t col) {
+            float x;
+            std::memcpy(&x, kvb->data + size_t((row * r + col) * 4), 4);
+            return x;
+        };
+        const gguf::TensorEntry* kb = g->tensor("blk.1.attn_k_b.weight");
+        const gguf::TensorEntry* vb = g->tensor("blk.1.attn_v_b.weight");
+        QVERIFY(kb && vb && kb->type == uint32_t(GgmlType::F32) && vb->type == kb->type);
+        QCOMPARE(kb->ne, (std::vector<uint64_t>{uint64_t(dn), uint64_t(r), uint64_t(nh)}));
+        QCOMPARE(vb->ne, (std::vector<uint64_t>{uint64_t(r), uint64_t(dv), uint64_t(nh)}));
+        const float* k = reinterpret_cast<const float*>(g->tensorData(*kb));
+        const float* v = reinterpret_cast<const float*>(g->tensorData(*vb));
+        for (int64_t h = 0; h < nh; ++h)
+            for (int64_t c = 0; c < r; ++c) {
+                for (int64_t j = 0; j < dn; ++j) // k_b[h][c][j] = kv_b[h (dn+dv) + j][c]
+                    QCOMPARE(k[(h * r + c) * dn + j], w(h * (dn + dv) + j, c));
+                for (int64_t j = 0; j < dv; ++j) // v_b[h][j][c] = kv_b[h (dn+dv) + dn + j][c]
+                    QCOMPARE(v[(h * dv + j) * r + c], w(h * (dn + dv) + dn + j, c));
+            }
+    }
+
     void badFolderLeavesNothing_data() {
         QTest::addColumn<QString>("config");
         QTest::addColumn<QString>("expected"); // in the message, besides the file name
@@ -629,7 +700,8 @@ private slots:
         QFETCH(QString, name);
         QFETCH(QString, type);
         const std::string dir = kParityDir + "/" + name.toStdString();
-        const std::string out = tmp("parity-" + name.toStdString() + "-" + type.toStdString() + ".gguf");
+        const std::string out =
+            tmp("parity-" + name.toStdString() + "-" + type.toStdString() + ".gguf");
         auto report = convertHfFolder(dir, out, type.toStdString());
         QVERIFY2(report.isOk(), report.status().message().c_str());
         auto h = Model::load(dir);
