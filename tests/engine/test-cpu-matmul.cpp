@@ -194,6 +194,11 @@ void TestCpuMatmul::matchesReference_data() {
                 QTest::newRow((base + " gemm").c_str())
                     << int(type) << rows << cols << nTok << int(cpu::MatmulPath::Gemm)
                     << int(Kernels::Native);
+                // The sgemm path converts F16 panels with the ISA's converter: both of them.
+                if (type == GgmlType::F16)
+                    QTest::newRow((base + " gemm scalar").c_str())
+                        << int(type) << rows << cols << nTok << int(cpu::MatmulPath::Gemm)
+                        << int(Kernels::Scalar);
             }
     }
 }

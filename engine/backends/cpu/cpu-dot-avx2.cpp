@@ -235,6 +235,14 @@ float dotQ6_K(const void* w, const void* a, int64_t k) {
     return hsum(acc);
 }
 
+void f16ToF32Row(const uint16_t* src, float* dst, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dst + i, load8Half<false>(src + i));
+    for (; i < n; ++i)
+        dst[i] = halfToFloat(src[i]);
+}
+
 } // namespace
 
 const DotKernels& avx2DotKernels() {
@@ -249,6 +257,7 @@ const DotKernels& avx2DotKernels() {
         .dotQ4_K = dotQ45K<false, BlockQ4_K>,
         .dotQ5_K = dotQ45K<true, BlockQ5_K>,
         .dotQ6_K = dotQ6_K,
+        .f16ToF32Row = f16ToF32Row,
     };
     return kTable;
 }

@@ -174,6 +174,11 @@ float dotQ6_K(const void* w, const void* a, int64_t k) {
     return acc;
 }
 
+void f16ToF32Row(const uint16_t* src, float* dst, int64_t n) {
+    for (int64_t i = 0; i < n; ++i)
+        dst[i] = f16ToF32(src[i]);
+}
+
 } // namespace
 
 void quantizeActQ8_0(const float* x, ActQ8_0* y, int64_t n) {
@@ -205,6 +210,7 @@ const DotKernels& scalarDotKernels() {
         .dotQ4_K = dotQ45K<false, BlockQ4_K>,
         .dotQ5_K = dotQ45K<true, BlockQ5_K>,
         .dotQ6_K = dotQ6_K,
+        .f16ToF32Row = f16ToF32Row,
     };
     return kTable;
 }

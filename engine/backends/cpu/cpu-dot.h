@@ -48,7 +48,9 @@ struct DotKernels {
     DotFn dotQ5_0;   // w: BlockQ5_0, a: ActQ8_0
     DotFn dotQ4_K;   // w: BlockQ4_K, a: ActQ8_K
     DotFn dotQ5_K;   // w: BlockQ5_K, a: ActQ8_K
-    DotFn dotQ6_K;   // w: BlockQ6_K, a: ActQ8_K
+    DotFn dotQ6_K;   // w: BlockQ6_K, a: ActQ8_K    // n fp16 values to float32 (the sgemm path's
+                     // panels of F16 weights; exact either way).
+    void (*f16ToF32Row)(const uint16_t* src, float* dst, int64_t n);
 };
 
 const DotKernels& scalarDotKernels();

@@ -187,6 +187,7 @@ void limitBlasThreads() {
 
 void gemmMatmul(const float* x, int nTok, const ops::WeightView& w, float* y, ThreadPool* pool) {
     limitBlasThreads();
+    const DotKernels& k = kernels();
     const int64_t cols = w.cols, rows = w.rows;
     const int64_t panelRows = std::max(kMinPanelRows, kPanelFloats / std::max<int64_t>(cols, 1));
     forRows(pool, rows, rows * cols * nTok, [&](int64_t r0, int64_t r1) {
@@ -205,6 +206,9 @@ void gemmMatmul(const float* x, int nTok, const ops::WeightView& w, float* y, Th
                 (void)quants::dequantizeRow(
                     w.ggmlType, static_cast<const uint8_t*>(w.data) + size_t(p) * w.rowBytes(),
                     panel.data(), n * cols);
+            } else if (w.type == ops::WeightType::F16) {
+                k.f16ToF32Row(static_cast<const uint16_t*>(w.data) + p * cols, panel.data(),
+                              n * cols);
             } else {
                 for (int64_t r = 0; r < n; ++r)
                     w.rowToF32(p + r, panel.data() + r * cols);
