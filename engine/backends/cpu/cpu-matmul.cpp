@@ -5,12 +5,13 @@
 // ActQ8_K for quantized weights, used as they are for float weights), then each worker takes a
 // contiguous range of weight rows and dots them, a block of ~16 KiB of rows at a time, with every
 // token, so a weight row is read from memory once per call and stays in L1 across the tokens.
-// Quantized types without a kernel (Q4_1, Q5_1, Q2_K, Q3_K) are dequantized one row at a time into
-// a per-thread float row.
+// Quantized types without a kernel (Q4_1, Q5_1, Q2_K, Q3_K) are dequantized a row block at a time
+// into a per-thread float buffer and dotted as float rows.
 //
-// Prefill path: per worker, panels of at most kPanelFloats dequantized weights (one panel row at
-// least 16 rows) go through cblas_sgemm(x, panel^T) into the panel's columns of y (ldc = W.rows);
-// F32 weights skip the panel. Per-thread scratch is therefore max(kPanelFloats, 16 * cols) floats.
+// Prefill path: per worker, panels of at most kPanelFloats dequantized weights (and at least 16
+// rows) go through cblas_sgemm(x, panel^T) into the panel's columns of y (ldc = W.rows); F32
+// weights skip the panel, F16 panels are converted by the ISA's converter (F16C). Per-thread
+// scratch is therefore max(kPanelFloats, 16 * cols) floats.
 #include "backends/cpu/cpu-matmul.h"
 
 #include "backends/cpu/cpu-dot.h"
