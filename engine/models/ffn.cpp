@@ -62,6 +62,7 @@ void applyThreshold(std::vector<int32_t>& ids, std::vector<float>& w, int nTok, 
         int kept = 0;
         while (kept < k && acc < threshold * total) acc += wt[order[size_t(kept++)]];
         kept = std::max(kept, 1);
+        if (kept == k) continue; // nothing dropped: the weights stay bit for bit the model's
         float keptSum = 0;
         for (int j = 0; j < kept; ++j) keptSum += wt[order[size_t(j)]];
         for (int j = kept; j < k; ++j) {
@@ -152,6 +153,17 @@ void ffnForward(const ModelSpec& s, const FfnLayer& f, const float* x, int nTok,
     rp.normalize = s.normTopkProb;
     rp.scale = s.routedScalingFactor;
     rp.bias = f.routerBias;
+    // Sigmoid scores saturate at 1, so a logit bias alone cannot outweigh the selection bias
+    // (e_score_correction_bias) or a group's score: under a sigmoid router the domain bias also
+    // enters the selection score (moe/expert-policy.h).
+    std::vector<float> selectionBias;
+    if (policy && !policy->domainBias.empty() && rp.sigmoid) {
+        const float* bias = policy->domainBias.data() + size_t(il) * size_t(nExp);
+        selectionBias.assign(bias, bias + nExp);
+        if (f.routerBias)
+            for (int e = 0; e < nExp; ++e) selectionBias[size_t(e)] += f.routerBias[e];
+        rp.bias = selectionBias.data();
+    }
     // Group-limited selection needs k experts inside the kept groups; a larger override widens it.
     if (rp.nGroup > 1 && k > rp.topkGroup * (nExp / rp.nGroup)) rp.nGroup = 1;
     ops::route(rlogits.data(), nTok, nExp, rp, rid.data(), rw.data());

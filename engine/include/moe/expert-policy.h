@@ -1,6 +1,8 @@
 // Expert policy: how a session overrides a MoE model's routing, per forward pass.
 //
 //   logits' = router logits + domain bias[layer][expert]     (a named bias profile; 0: none)
+//   (a sigmoid router's scores saturate at 1, so there the bias also enters the selection score,
+//    beside e_score_correction_bias: a large bias selects an expert under every router)
 //   choose the model's way (softmax/sigmoid, groups, ...) with k' = maxExperts (0: the model's k)
 //   keep, in descending weight order, the fewest chosen experts whose weights reach
 //   threshold x the sum of the k' weights (0: keep all k'); renormalize the kept weights when the
