@@ -31,7 +31,8 @@ bool readExpertFlags(CliArgs& args, ExpertFlags& flags);
 
 // The model's config defaults overridden by flags, checked against the model. Errors name the
 // config file and key, the profile, or the flag.
-moe::Result<moe::ExpertPolicy> resolveExpertPolicy(const ExpertFlags& flags, const moe::Model& model);
+moe::Result<moe::ExpertPolicy> resolveExpertPolicy(const ExpertFlags& flags,
+                                                   const moe::Model& model);
 
 // {"max_experts": .., "threshold": .., "profile": ..} (the policy as recorded and printed).
 nlohmann::ordered_json expertPolicyJson(const moe::ExpertPolicy& policy);

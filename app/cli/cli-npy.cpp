@@ -33,18 +33,22 @@ std::string npyImage(std::span<const float> data, const std::vector<int64_t>& sh
     out.resize(at + data.size() * sizeof(float));
     for (size_t i = 0; i < data.size(); ++i) {
         uint32_t u = std::bit_cast<uint32_t>(data[i]);
-        const unsigned char b[4] = {uint8_t(u), uint8_t(u >> 8), uint8_t(u >> 16), uint8_t(u >> 24)};
+        const unsigned char b[4] = {uint8_t(u), uint8_t(u >> 8), uint8_t(u >> 16),
+                                    uint8_t(u >> 24)};
         std::memcpy(out.data() + at + i * 4, b, 4);
     }
     return out;
 }
 
-moe::Status writeNpy(const std::string& path, std::span<const float> data, const std::vector<int64_t>& shape) {
+moe::Status writeNpy(const std::string& path, std::span<const float> data,
+                     const std::vector<int64_t>& shape) {
     int64_t n = 1;
-    for (int64_t d : shape) n *= d;
+    for (int64_t d : shape)
+        n *= d;
     if (n != int64_t(data.size()))
         return moe::Status(moe::StatusCode::InvalidArgument,
-                           path + ": " + std::to_string(data.size()) + " values do not fill the array shape");
+                           path + ": " + std::to_string(data.size()) +
+                               " values do not fill the array shape");
     const std::string image = npyImage(data, shape);
     const std::string tmp = path + ".tmp";
     {

@@ -14,4 +14,5 @@ std::string npyImage(std::span<const float> data, const std::vector<int64_t>& sh
 
 // Writes npyImage to path (through path.tmp, renamed on success). data.size() must equal the
 // product of shape. Errors name the file.
-moe::Status writeNpy(const std::string& path, std::span<const float> data, const std::vector<int64_t>& shape);
+moe::Status writeNpy(const std::string& path, std::span<const float> data,
+                     const std::vector<int64_t>& shape);

@@ -11,4 +11,5 @@
 
 // Errors: neither or both given, a malformed list ("--tokens: '1,x': ..."), an id outside the
 // vocabulary, --prompt on a model without a tokenizer, an empty result.
-moe::Result<std::vector<int32_t>> readTokenInput(const CliArgs& args, const moe::Model& model, bool allowPrompt);
+moe::Result<std::vector<int32_t>> readTokenInput(const CliArgs& args, const moe::Model& model,
+                                                 bool allowPrompt);

@@ -21,7 +21,8 @@ int cmdLogits(int argc, char** argv) {
     const auto modelPath = args.value("model");
     const auto out = args.value("out");
     if (!modelPath || !out || !args.has("tokens") || !args.positional().empty())
-        return cliUsage("usage: moestudio-cli logits --model MODEL --tokens 1,2,3 --out FILE.npy [--device cpu]\n"
+        return cliUsage("usage: moestudio-cli logits --model MODEL --tokens 1,2,3 --out FILE.npy "
+                        "[--device cpu]\n"
                         "       [--threads N] [--max-experts N] [--threshold X] [--profile NAME]");
     ExpertFlags ef;
     long long threads = 0;
@@ -44,7 +45,8 @@ int cmdLogits(int argc, char** argv) {
     auto logits = (*session)->evaluate(*ids, false);
     if (!logits.isOk()) return cliFail(logits.status().message());
     const int64_t nTok = int64_t(ids->size()), nVocab = (*model)->spec().nVocab;
-    if (moe::Status st = writeNpy(*out, *logits, {nTok, nVocab}); !st.isOk()) return cliFail(st.message());
+    if (moe::Status st = writeNpy(*out, *logits, {nTok, nVocab}); !st.isOk())
+        return cliFail(st.message());
     std::cout << *out << ": float32 [" << nTok << ", " << nVocab << "]\n";
     return 0;
 }

@@ -21,8 +21,8 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-json statsJson(const moe::Model& model, const moe::ExpertPolicy& policy, const moe::RoutingStats& st,
-               const std::vector<int32_t>& ids, bool perToken) {
+json statsJson(const moe::Model& model, const moe::ExpertPolicy& policy,
+               const moe::RoutingStats& st, const std::vector<int32_t>& ids, bool perToken) {
     const moe::ModelSpec& s = model.spec();
     json j = {{"model", model.info().path},
               {"n_layer", st.nLayer},
@@ -34,7 +34,8 @@ json statsJson(const moe::Model& model, const moe::ExpertPolicy& policy, const m
     json layers = json::array();
     for (int il = 0; il < st.nLayer; ++il) {
         const size_t at = size_t(il) * size_t(st.nExpert);
-        std::vector<int64_t> counts(st.tokens.begin() + ptrdiff_t(at), st.tokens.begin() + ptrdiff_t(at + size_t(st.nExpert)));
+        std::vector<int64_t> counts(st.tokens.begin() + ptrdiff_t(at),
+                                    st.tokens.begin() + ptrdiff_t(at + size_t(st.nExpert)));
         std::vector<double> sums(st.weightSums.begin() + ptrdiff_t(at),
                                  st.weightSums.begin() + ptrdiff_t(at + size_t(st.nExpert)));
         layers.push_back({{"layer", il},
@@ -63,20 +64,21 @@ json statsJson(const moe::Model& model, const moe::ExpertPolicy& policy, const m
                 }
                 tl.push_back({{"layer", il}, {"experts", ex}, {"weights", w}});
             }
-            toks.push_back({{"index", t}, {"token", tr.token}, {"position", tr.position}, {"layers", tl}});
+            toks.push_back(
+                {{"index", t}, {"token", tr.token}, {"position", tr.position}, {"layers", tl}});
         }
         j["per_token"] = toks;
     }
     return j;
 }
 
-void printTable(const moe::Model& model, const moe::ExpertPolicy& policy, const moe::RoutingStats& st,
-                bool perToken) {
+void printTable(const moe::Model& model, const moe::ExpertPolicy& policy,
+                const moe::RoutingStats& st, bool perToken) {
     const moe::ModelSpec& s = model.spec();
-    std::printf("model %s: %d layers, %d experts, %d per token\n", s.name.c_str(), st.nLayer, st.nExpert,
-                s.nExpertUsed);
-    std::printf("policy: max_experts %d, threshold %g, profile %s\n", policy.maxExperts, double(policy.threshold),
-                policy.profile.empty() ? "none" : policy.profile.c_str());
+    std::printf("model %s: %d layers, %d experts, %d per token\n", s.name.c_str(), st.nLayer,
+                st.nExpert, s.nExpertUsed);
+    std::printf("policy: max_experts %d, threshold %g, profile %s\n", policy.maxExperts,
+                double(policy.threshold), policy.profile.empty() ? "none" : policy.profile.c_str());
     std::printf("tokens: %lld\n", static_cast<long long>(st.tokensSeen));
     for (int il = 0; il < st.nLayer; ++il) {
         if (!st.moeLayer[size_t(il)]) {
@@ -85,8 +87,10 @@ void printTable(const moe::Model& model, const moe::ExpertPolicy& policy, const 
         }
         const int64_t total = st.layerAssignments(il);
         std::printf("\nlayer %d: %lld assignments, load entropy %.4f nats (%.3f of ln %d)\n", il,
-                    static_cast<long long>(total), st.loadEntropy(il), st.normalizedLoadEntropy(il), st.nExpert);
-        std::printf("  %6s %8s %7s %12s %11s\n", "expert", "tokens", "share", "weight_sum", "mean_weight");
+                    static_cast<long long>(total), st.loadEntropy(il), st.normalizedLoadEntropy(il),
+                    st.nExpert);
+        std::printf("  %6s %8s %7s %12s %11s\n", "expert", "tokens", "share", "weight_sum",
+                    "mean_weight");
         for (int e = 0; e < st.nExpert; ++e) {
             const size_t at = size_t(il) * size_t(st.nExpert) + size_t(e);
             const int64_t c = st.tokens[at];
@@ -105,7 +109,8 @@ void printTable(const moe::Model& model, const moe::ExpertPolicy& policy, const 
             std::printf(" | L%d", il);
             for (int k = 0; k < tr.k; ++k) {
                 const size_t at = size_t(il) * size_t(tr.k) + size_t(k);
-                if (tr.experts[at] >= 0) std::printf(" %d:%.3f", tr.experts[at], double(tr.weights[at]));
+                if (tr.experts[at] >= 0)
+                    std::printf(" %d:%.3f", tr.experts[at], double(tr.weights[at]));
             }
         }
         std::printf("\n");
@@ -118,11 +123,14 @@ int cmdRoute(int argc, char** argv) {
     CliArgs args;
     std::set<std::string> valued = expertPolicyOptions();
     valued.insert({"model", "tokens", "prompt", "threads"});
-    if (!args.parse(argc, argv, valued, {"per-token", "json"})) return cliUsage("route: " + args.error());
+    if (!args.parse(argc, argv, valued, {"per-token", "json"}))
+        return cliUsage("route: " + args.error());
     const auto modelPath = args.value("model");
     if (!modelPath || !args.positional().empty())
-        return cliUsage("usage: moestudio-cli route --model MODEL (--tokens 1,2,3 | --prompt TEXT) [--per-token]\n"
-                        "       [--max-experts N] [--threshold X] [--profile NAME] [--json] [--threads N]");
+        return cliUsage(
+            "usage: moestudio-cli route --model MODEL (--tokens 1,2,3 | --prompt TEXT) "
+            "[--per-token]\n"
+            "       [--max-experts N] [--threshold X] [--profile NAME] [--json] [--threads N]");
     ExpertFlags ef;
     long long threads = 0;
     if (!readExpertFlags(args, ef) || !args.intValue("threads", 0, 1024, threads))
@@ -130,7 +138,8 @@ int cmdRoute(int argc, char** argv) {
 
     auto model = moe::Model::load(*modelPath);
     if (!model.isOk()) return cliFail(model.status().message());
-    if ((*model)->spec().nExpert <= 0) return cliFail(*modelPath + ": a dense model has no routing to report");
+    if ((*model)->spec().nExpert <= 0)
+        return cliFail(*modelPath + ": a dense model has no routing to report");
     auto ids = readTokenInput(args, **model, true);
     if (!ids.isOk()) return cliFail(ids.status().message());
     auto policy = resolveExpertPolicy(ef, **model);

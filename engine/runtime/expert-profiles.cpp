@@ -25,7 +25,9 @@ Status keyError(const std::string& file, const std::string& key, const std::stri
     return Status(StatusCode::InvalidArgument, file + ": " + key + ": " + what);
 }
 
-std::string typeName(const json& v) { return v.type_name(); }
+std::string typeName(const json& v) {
+    return v.type_name();
+}
 
 Result<json> readJson(const std::string& file) {
     std::ifstream in(file, std::ios::binary);
@@ -49,31 +51,39 @@ long long indexKey(const std::string& k) {
 }
 
 Result<float> biasValue(const std::string& file, const std::string& key, const json& v) {
-    if (!v.is_number()) return keyError(file, key, "expected a number (a bias), got " + typeName(v));
+    if (!v.is_number())
+        return keyError(file, key, "expected a number (a bias), got " + typeName(v));
     const double d = v.get<double>();
-    if (!std::isfinite(d) || std::fabs(d) > 1e30) return keyError(file, key, "the bias is not a finite float");
+    if (!std::isfinite(d) || std::fabs(d) > 1e30)
+        return keyError(file, key, "the bias is not a finite float");
     return float(d);
 }
 
 // Adds one layer's entry (an {"expert": bias} object or an array of nExpert biases) to row.
-Status addLayerBiases(const std::string& file, const std::string& key, const json& v, int nExpert, float* row) {
+Status addLayerBiases(const std::string& file, const std::string& key, const json& v, int nExpert,
+                      float* row) {
     if (v.is_array()) {
         if (v.size() != size_t(nExpert))
-            return keyError(file, key, "expected " + std::to_string(nExpert) + " biases (one per expert), got " +
-                                           std::to_string(v.size()));
+            return keyError(file, key,
+                            "expected " + std::to_string(nExpert) +
+                                " biases (one per expert), got " + std::to_string(v.size()));
         for (int e = 0; e < nExpert; ++e) {
-            MOE_ASSIGN_OR_RETURN(float b, biasValue(file, key + "[" + std::to_string(e) + "]", v[size_t(e)]));
+            MOE_ASSIGN_OR_RETURN(
+                float b, biasValue(file, key + "[" + std::to_string(e) + "]", v[size_t(e)]));
             row[e] += b;
         }
         return Status::ok();
     }
     if (!v.is_object())
-        return keyError(file, key, "expected an object {\"expert\": bias} or an array of biases, got " + typeName(v));
+        return keyError(file, key,
+                        "expected an object {\"expert\": bias} or an array of biases, got " +
+                            typeName(v));
     for (const auto& [ek, ev] : v.items()) {
         const long long e = indexKey(ek);
         if (e < 0 || e >= nExpert)
             return keyError(file, key + "." + ek,
-                            "expert '" + ek + "' is not an expert index 0.." + std::to_string(nExpert - 1));
+                            "expert '" + ek + "' is not an expert index 0.." +
+                                std::to_string(nExpert - 1));
         MOE_ASSIGN_OR_RETURN(float b, biasValue(file, key + "." + ek, ev));
         row[e] += b;
     }
@@ -81,12 +91,13 @@ Status addLayerBiases(const std::string& file, const std::string& key, const jso
 }
 
 // A layer map ({"layer": entry, "*": entry}) -> [nLayer * nExpert] biases.
-Result<std::vector<float>> parseLayerMap(const std::string& file, const std::string& key, const json& v,
-                                         const ModelSpec& spec) {
-    if (spec.nExpert <= 0)
-        return keyError(file, key, "the model has no routed experts to bias");
+Result<std::vector<float>> parseLayerMap(const std::string& file, const std::string& key,
+                                         const json& v, const ModelSpec& spec) {
+    if (spec.nExpert <= 0) return keyError(file, key, "the model has no routed experts to bias");
     if (!v.is_object())
-        return keyError(file, key, "expected an object of layers {\"layer\": {\"expert\": bias}}, got " + typeName(v));
+        return keyError(file, key,
+                        "expected an object of layers {\"layer\": {\"expert\": bias}}, got " +
+                            typeName(v));
     const int nExp = spec.nExpert;
     std::vector<float> bias(size_t(spec.nLayer) * size_t(nExp), 0.0f);
     for (const auto& [lk, lv] : v.items()) {
@@ -96,21 +107,26 @@ Result<std::vector<float>> parseLayerMap(const std::string& file, const std::str
             MOE_TRY(addLayerBiases(file, lkey, lv, nExp, row.data()));
             for (int il = 0; il < spec.nLayer; ++il)
                 if (isMoeLayer(spec, il))
-                    for (int e = 0; e < nExp; ++e) bias[size_t(il) * size_t(nExp) + size_t(e)] += row[size_t(e)];
+                    for (int e = 0; e < nExp; ++e)
+                        bias[size_t(il) * size_t(nExp) + size_t(e)] += row[size_t(e)];
             continue;
         }
         const long long il = indexKey(lk);
         if (il < 0 || il >= spec.nLayer)
             return keyError(file, lkey,
-                            "layer '" + lk + "' is not a layer index 0.." + std::to_string(spec.nLayer - 1) + " or \"*\"");
+                            "layer '" + lk + "' is not a layer index 0.." +
+                                std::to_string(spec.nLayer - 1) + " or \"*\"");
         if (!isMoeLayer(spec, int(il)))
-            return keyError(file, lkey, "layer " + lk + " is a dense layer (it has no router to bias)");
+            return keyError(file, lkey,
+                            "layer " + lk + " is a dense layer (it has no router to bias)");
         MOE_TRY(addLayerBiases(file, lkey, lv, nExp, bias.data() + size_t(il) * size_t(nExp)));
     }
     return bias;
 }
 
-std::string fileStem(const std::string& path) { return fs::path(path).stem().string(); }
+std::string fileStem(const std::string& path) {
+    return fs::path(path).stem().string();
+}
 
 } // namespace
 
@@ -132,7 +148,8 @@ Result<ExpertConfig> readExpertConfig(const std::string& file, const ModelSpec& 
     MOE_ASSIGN_OR_RETURN(json doc, readJson(file));
     ExpertConfig cfg;
     cfg.path = file;
-    if (!doc.is_object()) return keyError(file, "(top level)", "expected an object, got " + typeName(doc));
+    if (!doc.is_object())
+        return keyError(file, "(top level)", "expected an object, got " + typeName(doc));
     if (!doc.contains("expert_activation")) return cfg; // other settings only
     const json& ea = doc["expert_activation"];
     const std::string base = "expert_activation";
@@ -141,25 +158,30 @@ Result<ExpertConfig> readExpertConfig(const std::string& file, const ModelSpec& 
     for (const auto& [k, v] : ea.items()) {
         const std::string key = base + "." + k;
         if (k == "threshold") {
-            if (!v.is_number()) return keyError(file, key, "expected a number in [0, 1], got " + typeName(v));
+            if (!v.is_number())
+                return keyError(file, key, "expected a number in [0, 1], got " + typeName(v));
             const double t = v.get<double>();
             if (!(t >= 0.0 && t <= 1.0))
                 return keyError(file, key, "threshold " + v.dump() + " is outside [0, 1]");
             cfg.defaults.threshold = float(t);
         } else if (k == "max_experts") {
             if (!v.is_number_integer())
-                return keyError(file, key, "expected an integer, got " + typeName(v) + " " + v.dump());
+                return keyError(file, key,
+                                "expected an integer, got " + typeName(v) + " " + v.dump());
             const long long n = v.get<long long>();
             if (n < 0 || n > spec.nExpert)
-                return keyError(file, key, "max_experts " + std::to_string(n) + " is outside 0.." +
-                                               std::to_string(spec.nExpert) + " (the model's routed experts)");
+                return keyError(file, key,
+                                "max_experts " + std::to_string(n) + " is outside 0.." +
+                                    std::to_string(spec.nExpert) + " (the model's routed experts)");
             cfg.defaults.maxExperts = int(n);
         } else if (k == "profile") {
-            if (!v.is_string()) return keyError(file, key, "expected a profile name, got " + typeName(v));
+            if (!v.is_string())
+                return keyError(file, key, "expected a profile name, got " + typeName(v));
             profile = v.get<std::string>();
         } else if (k == "domain_weights") {
             if (!v.is_object())
-                return keyError(file, key, "expected an object of named profiles, got " + typeName(v));
+                return keyError(file, key,
+                                "expected an object of named profiles, got " + typeName(v));
             for (const auto& [name, pv] : v.items()) {
                 const std::string pkey = key + "." + name;
                 if (pv.is_string()) {
@@ -174,14 +196,16 @@ Result<ExpertConfig> readExpertConfig(const std::string& file, const ModelSpec& 
                 }
             }
         } else {
-            return keyError(file, key,
-                            "unknown key (expected threshold, max_experts, profile, domain_weights)");
+            return keyError(
+                file, key,
+                "unknown key (expected threshold, max_experts, profile, domain_weights)");
         }
     }
     if (!profile.empty()) {
         auto it = cfg.profiles.find(profile);
         if (it == cfg.profiles.end())
-            return keyError(file, base + ".profile", "profile '" + profile + "' is not in domain_weights");
+            return keyError(file, base + ".profile",
+                            "profile '" + profile + "' is not in domain_weights");
         cfg.defaults.profile = profile;
         cfg.defaults.domainBias = it->second;
     }
@@ -195,8 +219,8 @@ Result<ExpertConfig> loadExpertConfig(const std::string& modelPath, const ModelS
     return readExpertConfig(file, spec);
 }
 
-Result<ExpertPolicy> withProfile(const ExpertConfig& config, const ExpertPolicy& base, const std::string& nameOrFile,
-                                 const ModelSpec& spec) {
+Result<ExpertPolicy> withProfile(const ExpertConfig& config, const ExpertPolicy& base,
+                                 const std::string& nameOrFile, const ModelSpec& spec) {
     ExpertPolicy p = base;
     if (nameOrFile.empty()) return p;
     if (nameOrFile == "none") {
@@ -212,12 +236,15 @@ Result<ExpertPolicy> withProfile(const ExpertConfig& config, const ExpertPolicy&
     std::error_code ec;
     if (!fs::is_regular_file(nameOrFile, ec)) {
         std::string names;
-        for (const auto& [name, bias] : config.profiles) names += (names.empty() ? "" : ", ") + name;
-        return Status(StatusCode::NotFound,
-                      "expert profile '" + nameOrFile + "' is neither a profile of " +
-                          (config.path.empty() ? std::string("the model's model_config.json (none found)")
-                                               : config.path + " (profiles: " + (names.empty() ? "none" : names) + ")") +
-                          " nor a profile file");
+        for (const auto& [name, bias] : config.profiles)
+            names += (names.empty() ? "" : ", ") + name;
+        return Status(
+            StatusCode::NotFound,
+            "expert profile '" + nameOrFile + "' is neither a profile of " +
+                (config.path.empty()
+                     ? std::string("the model's model_config.json (none found)")
+                     : config.path + " (profiles: " + (names.empty() ? "none" : names) + ")") +
+                " nor a profile file");
     }
     MOE_ASSIGN_OR_RETURN(p.domainBias, readExpertProfile(nameOrFile, spec));
     p.profile = fileStem(nameOrFile);

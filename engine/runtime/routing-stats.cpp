@@ -9,7 +9,8 @@ namespace moe {
 int64_t RoutingStats::layerAssignments(int il) const {
     if (il < 0 || il >= nLayer || tokens.size() != size_t(nLayer) * size_t(nExpert)) return 0;
     int64_t total = 0;
-    for (int e = 0; e < nExpert; ++e) total += tokens[size_t(il) * size_t(nExpert) + size_t(e)];
+    for (int e = 0; e < nExpert; ++e)
+        total += tokens[size_t(il) * size_t(nExpert) + size_t(e)];
     return total;
 }
 

@@ -26,19 +26,23 @@ using namespace moe;
 
 namespace {
 
-QString caseDir(const QString& name) { return QStringLiteral(MOE_TEST_DATA_DIR) + "/parity/" + name; }
+QString caseDir(const QString& name) {
+    return QStringLiteral(MOE_TEST_DATA_DIR) + "/parity/" + name;
+}
 
 std::vector<int32_t> promptIds(const QString& name) {
     QFile f(caseDir(name) + "/golden.json");
     if (!f.open(QIODevice::ReadOnly)) return {};
     std::vector<int32_t> ids;
-    for (const QJsonValue& v : QJsonDocument::fromJson(f.readAll()).object()["prompt_ids"].toArray())
+    for (const QJsonValue& v :
+         QJsonDocument::fromJson(f.readAll()).object()["prompt_ids"].toArray())
         ids.push_back(int32_t(v.toInt()));
     return ids;
 }
 
 std::vector<float> runLogits(const std::shared_ptr<const Model>& m, const std::vector<int32_t>& ids,
-                             const ExpertPolicy& policy, RoutingStats* stats = nullptr, bool perToken = false) {
+                             const ExpertPolicy& policy, RoutingStats* stats = nullptr,
+                             bool perToken = false) {
     SessionOptions so;
     so.expertPolicy = policy;
     so.collectRouting = stats != nullptr;
@@ -115,12 +119,16 @@ private slots:
         for (int il = 0; il < s.nLayer; ++il) {
             if (!st.moeLayer[size_t(il)]) continue;
             QCOMPARE(st.layerAssignments(il), int64_t(ids.size()) * s.nExpert);
-            for (int e = 0; e < s.nExpert; ++e) QCOMPARE(st.tokens[size_t(il * s.nExpert + e)], int64_t(ids.size()));
-            if (s.scoringFunc == "softmax") { // a full softmax sums to 1, then routed_scaling_factor
+            for (int e = 0; e < s.nExpert; ++e)
+                QCOMPARE(st.tokens[size_t(il * s.nExpert + e)], int64_t(ids.size()));
+            if (s.scoringFunc ==
+                "softmax") { // a full softmax sums to 1, then routed_scaling_factor
                 double sum = 0;
-                for (int e = 0; e < s.nExpert; ++e) sum += st.weightSums[size_t(il * s.nExpert + e)];
+                for (int e = 0; e < s.nExpert; ++e)
+                    sum += st.weightSums[size_t(il * s.nExpert + e)];
                 const double want = double(ids.size()) * s.routedScalingFactor;
-                QVERIFY2(std::fabs(sum - want) < 1e-4 * want, qPrintable(QString("%1 vs %2").arg(sum).arg(want)));
+                QVERIFY2(std::fabs(sum - want) < 1e-4 * want,
+                         qPrintable(QString("%1 vs %2").arg(sum).arg(want)));
             }
         }
     }
@@ -141,7 +149,8 @@ private slots:
         QCOMPARE(st.tokensSeen, int64_t(ids.size()));
         QCOMPARE(st.perToken.size(), ids.size());
         for (int il = 0; il < s.nLayer; ++il) {
-            QCOMPARE(st.layerAssignments(il), st.moeLayer[size_t(il)] ? int64_t(ids.size()) : int64_t(0));
+            QCOMPARE(st.layerAssignments(il),
+                     st.moeLayer[size_t(il)] ? int64_t(ids.size()) : int64_t(0));
             for (size_t t = 0; t < ids.size(); ++t) {
                 const TokenRouting& tr = st.perToken[t];
                 QCOMPARE(tr.token, ids[t]);
@@ -153,7 +162,8 @@ private slots:
                     ++chosen;
                     QVERIFY(e < s.nExpert);
                     if (s.normTopkProb)
-                        QVERIFY(std::fabs(tr.weights[size_t(il * tr.k + j)] - s.routedScalingFactor) < 1e-5f);
+                        QVERIFY(std::fabs(tr.weights[size_t(il * tr.k + j)] -
+                                          s.routedScalingFactor) < 1e-5f);
                 }
                 QCOMPARE(chosen, st.moeLayer[size_t(il)] ? 1 : 0);
             }
@@ -203,7 +213,8 @@ private slots:
             QCOMPARE(st.tokens[size_t(il * s.nExpert + 2)], st.tokensSeen);
             for (const TokenRouting& tr : st.perToken) {
                 bool has2 = false;
-                for (int j = 0; j < tr.k; ++j) has2 = has2 || tr.experts[size_t(il * tr.k + j)] == 2;
+                for (int j = 0; j < tr.k; ++j)
+                    has2 = has2 || tr.experts[size_t(il * tr.k + j)] == 2;
                 QVERIFY(has2);
             }
         }
@@ -235,9 +246,11 @@ private slots:
         QVERIFY(st.moeLayer[1]);
         for (int il = 0; il < s.nLayer; ++il) {
             const bool moe = st.moeLayer[size_t(il)];
-            QCOMPARE(st.layerAssignments(il), moe ? int64_t(ids.size()) * s.nExpertUsed : int64_t(0));
+            QCOMPARE(st.layerAssignments(il),
+                     moe ? int64_t(ids.size()) * s.nExpertUsed : int64_t(0));
             double sum = 0;
-            for (int e = 0; e < s.nExpert; ++e) sum += st.weightSums[size_t(il * s.nExpert + e)];
+            for (int e = 0; e < s.nExpert; ++e)
+                sum += st.weightSums[size_t(il * s.nExpert + e)];
             const double want = moe ? double(ids.size()) * s.routedScalingFactor : 0.0;
             QVERIFY(std::fabs(sum - want) <= 1e-4 * std::max(want, 1.0));
             const double h = st.loadEntropy(il);
@@ -327,11 +340,15 @@ private slots:
     void configPath() {
         const QString d = m_dir.path() + "/paths";
         QVERIFY(QDir().mkpath(d + "/hf"));
-        QCOMPARE(expertConfigPath((d + "/hf").toStdString()), (d + "/hf/model_config.json").toStdString());
-        QCOMPARE(expertConfigPath((d + "/m-q4.gguf").toStdString()), (d + "/model_config.json").toStdString());
+        QCOMPARE(expertConfigPath((d + "/hf").toStdString()),
+                 (d + "/hf/model_config.json").toStdString());
+        QCOMPARE(expertConfigPath((d + "/m-q4.gguf").toStdString()),
+                 (d + "/model_config.json").toStdString());
         QVERIFY(writeText(d + "/m-q4.model_config.json", "{}"));
-        QCOMPARE(expertConfigPath((d + "/m-q4.gguf").toStdString()), (d + "/m-q4.model_config.json").toStdString());
-        QCOMPARE(expertConfigPath((d + "/m-q8.gguf").toStdString()), (d + "/model_config.json").toStdString());
+        QCOMPARE(expertConfigPath((d + "/m-q4.gguf").toStdString()),
+                 (d + "/m-q4.model_config.json").toStdString());
+        QCOMPARE(expertConfigPath((d + "/m-q8.gguf").toStdString()),
+                 (d + "/model_config.json").toStdString());
         auto none = loadExpertConfig((d + "/hf").toStdString(), model("mixtral")->spec());
         QVERIFY(none.isOk());
         QVERIFY(none->path.empty());
@@ -363,7 +380,8 @@ private slots:
         QVERIFY(cfg->defaults.domainBias == legal);
         QVERIFY(cfg->profiles.at("legal") == legal);
         std::vector<float> code(16, 0.0f);
-        for (int e = 0; e < 8; ++e) code[size_t(8 + e)] = float(e);
+        for (int e = 0; e < 8; ++e)
+            code[size_t(8 + e)] = float(e);
         code[15] = 7.5f;
         QVERIFY(cfg->profiles.at("code") == code);
         auto p = withProfile(*cfg, cfg->defaults, "code", s);
@@ -389,50 +407,91 @@ private slots:
         QTest::addColumn<QString>("key");
         QTest::addColumn<QString>("what");
         const QString mx = "mixtral", ds = "deepseek_v3";
-        QTest::newRow("not JSON") << mx << QByteArray("{\"expert_activation\": ") << "not JSON" << "byte";
-        QTest::newRow("top level") << mx << QByteArray("[1]") << "(top level)" << "expected an object";
-        QTest::newRow("block type") << mx << QByteArray(R"({"expert_activation": 3})") << "expert_activation:"
-                                    << "expected an object";
-        QTest::newRow("unknown key") << mx << QByteArray(R"({"expert_activation": {"max_expert": 2}})")
-                                     << "expert_activation.max_expert" << "unknown key";
-        QTest::newRow("max_experts range") << mx << QByteArray(R"({"expert_activation": {"max_experts": 5}})")
-                                           << "expert_activation.max_experts" << "outside 0..4";
-        QTest::newRow("max_experts type") << mx << QByteArray(R"({"expert_activation": {"max_experts": "2"}})")
-                                          << "expert_activation.max_experts" << "expected an integer";
-        QTest::newRow("max_experts float") << mx << QByteArray(R"({"expert_activation": {"max_experts": 1.5}})")
-                                           << "expert_activation.max_experts" << "expected an integer";
-        QTest::newRow("threshold range") << mx << QByteArray(R"({"expert_activation": {"threshold": 1.5}})")
-                                         << "expert_activation.threshold" << "outside [0, 1]";
-        QTest::newRow("threshold type") << mx << QByteArray(R"({"expert_activation": {"threshold": true}})")
-                                        << "expert_activation.threshold" << "expected a number";
-        QTest::newRow("layer range") << mx
-                                     << QByteArray(R"({"expert_activation": {"domain_weights": {"legal": {"2": {"0": 1}}}}})")
-                                     << "expert_activation.domain_weights.legal.2" << "0..1";
-        QTest::newRow("layer key") << mx
-                                   << QByteArray(R"({"expert_activation": {"domain_weights": {"legal": {"x": {"0": 1}}}}})")
-                                   << "expert_activation.domain_weights.legal.x" << "layer index";
-        QTest::newRow("expert range") << mx
-                                      << QByteArray(R"({"expert_activation": {"domain_weights": {"legal": {"1": {"4": 1}}}}})")
-                                      << "expert_activation.domain_weights.legal.1.4" << "0..3";
-        QTest::newRow("bias type") << mx
-                                   << QByteArray(R"({"expert_activation": {"domain_weights": {"legal": {"1": {"0": "big"}}}}})")
-                                   << "expert_activation.domain_weights.legal.1.0" << "expected a number";
-        QTest::newRow("array size") << mx
-                                    << QByteArray(R"({"expert_activation": {"domain_weights": {"code": {"0": [1, 2]}}}})")
-                                    << "expert_activation.domain_weights.code.0" << "expected 4 biases";
-        QTest::newRow("array item") << mx
-                                    << QByteArray(R"({"expert_activation": {"domain_weights": {"code": {"0": [1, 2, null, 4]}}}})")
-                                    << "expert_activation.domain_weights.code.0[2]" << "expected a number";
-        QTest::newRow("profiles type") << mx << QByteArray(R"({"expert_activation": {"domain_weights": [1]}})")
-                                       << "expert_activation.domain_weights" << "named profiles";
-        QTest::newRow("dense layer") << ds
-                                     << QByteArray(R"({"expert_activation": {"domain_weights": {"legal": {"0": {"0": 1}}}}})")
-                                     << "expert_activation.domain_weights.legal.0" << "dense layer";
-        QTest::newRow("default profile") << mx << QByteArray(R"({"expert_activation": {"profile": "legal"}})")
-                                         << "expert_activation.profile" << "'legal' is not in domain_weights";
-        QTest::newRow("profile file") << mx
-                                      << QByteArray(R"({"expert_activation": {"domain_weights": {"law": "no-such.json"}}})")
-                                      << "expert_activation.domain_weights.law" << "no-such.json: cannot open";
+        QTest::newRow("not JSON") << mx << QByteArray("{\"expert_activation\": ") << "not JSON"
+                                  << "byte";
+        QTest::newRow("top level") << mx << QByteArray("[1]") << "(top level)"
+                                   << "expected an object";
+        QTest::newRow("block type")
+            << mx << QByteArray(R"({"expert_activation": 3})") << "expert_activation:"
+            << "expected an object";
+        QTest::newRow("unknown key")
+            << mx << QByteArray(R"({"expert_activation": {"max_expert": 2}})")
+            << "expert_activation.max_expert"
+            << "unknown key";
+        QTest::newRow("max_experts range")
+            << mx << QByteArray(R"({"expert_activation": {"max_experts": 5}})")
+            << "expert_activation.max_experts"
+            << "outside 0..4";
+        QTest::newRow("max_experts type")
+            << mx << QByteArray(R"({"expert_activation": {"max_experts": "2"}})")
+            << "expert_activation.max_experts"
+            << "expected an integer";
+        QTest::newRow("max_experts float")
+            << mx << QByteArray(R"({"expert_activation": {"max_experts": 1.5}})")
+            << "expert_activation.max_experts"
+            << "expected an integer";
+        QTest::newRow("threshold range")
+            << mx << QByteArray(R"({"expert_activation": {"threshold": 1.5}})")
+            << "expert_activation.threshold"
+            << "outside [0, 1]";
+        QTest::newRow("threshold type")
+            << mx << QByteArray(R"({"expert_activation": {"threshold": true}})")
+            << "expert_activation.threshold"
+            << "expected a number";
+        QTest::newRow("layer range")
+            << mx
+            << QByteArray(
+                   R"({"expert_activation": {"domain_weights": {"legal": {"2": {"0": 1}}}}})")
+            << "expert_activation.domain_weights.legal.2"
+            << "0..1";
+        QTest::newRow("layer key")
+            << mx
+            << QByteArray(
+                   R"({"expert_activation": {"domain_weights": {"legal": {"x": {"0": 1}}}}})")
+            << "expert_activation.domain_weights.legal.x"
+            << "layer index";
+        QTest::newRow("expert range")
+            << mx
+            << QByteArray(
+                   R"({"expert_activation": {"domain_weights": {"legal": {"1": {"4": 1}}}}})")
+            << "expert_activation.domain_weights.legal.1.4"
+            << "0..3";
+        QTest::newRow("bias type")
+            << mx
+            << QByteArray(
+                   R"({"expert_activation": {"domain_weights": {"legal": {"1": {"0": "big"}}}}})")
+            << "expert_activation.domain_weights.legal.1.0"
+            << "expected a number";
+        QTest::newRow("array size")
+            << mx
+            << QByteArray(R"({"expert_activation": {"domain_weights": {"code": {"0": [1, 2]}}}})")
+            << "expert_activation.domain_weights.code.0"
+            << "expected 4 biases";
+        QTest::newRow("array item")
+            << mx
+            << QByteArray(
+                   R"({"expert_activation": {"domain_weights": {"code": {"0": [1, 2, null, 4]}}}})")
+            << "expert_activation.domain_weights.code.0[2]"
+            << "expected a number";
+        QTest::newRow("profiles type")
+            << mx << QByteArray(R"({"expert_activation": {"domain_weights": [1]}})")
+            << "expert_activation.domain_weights"
+            << "named profiles";
+        QTest::newRow("dense layer")
+            << ds
+            << QByteArray(
+                   R"({"expert_activation": {"domain_weights": {"legal": {"0": {"0": 1}}}}})")
+            << "expert_activation.domain_weights.legal.0"
+            << "dense layer";
+        QTest::newRow("default profile")
+            << mx << QByteArray(R"({"expert_activation": {"profile": "legal"}})")
+            << "expert_activation.profile"
+            << "'legal' is not in domain_weights";
+        QTest::newRow("profile file")
+            << mx
+            << QByteArray(R"({"expert_activation": {"domain_weights": {"law": "no-such.json"}}})")
+            << "expert_activation.domain_weights.law"
+            << "no-such.json: cannot open";
     }
     void configErrors() {
         QFETCH(QString, model);
@@ -441,7 +500,8 @@ private slots:
         QFETCH(QString, what);
         auto m = this->model(model);
         QVERIFY(m);
-        const QString file = m_dir.path() + "/bad-" + QString(QTest::currentDataTag()).replace(' ', '-') + ".json";
+        const QString file =
+            m_dir.path() + "/bad-" + QString(QTest::currentDataTag()).replace(' ', '-') + ".json";
         QVERIFY(writeText(file, json));
         auto cfg = readExpertConfig(file.toStdString(), m->spec());
         QVERIFY(!cfg.isOk());
@@ -471,11 +531,12 @@ private slots:
         QVERIFY(m);
         const std::vector<int32_t> ids = promptIds(name);
         QStringList tokenList;
-        for (int32_t id : ids) tokenList << QString::number(id);
+        for (int32_t id : ids)
+            tokenList << QString::number(id);
         const QString out = m_dir.path() + "/logits-" + name + ".npy";
         QProcess p;
-        p.start(MOE_CLI_PATH, {"logits", "--model", caseDir(name), "--tokens", tokenList.join(','), "--out", out,
-                               "--device", "cpu"});
+        p.start(MOE_CLI_PATH, {"logits", "--model", caseDir(name), "--tokens", tokenList.join(','),
+                               "--out", out, "--device", "cpu"});
         QVERIFY(p.waitForFinished(120000));
         QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
         QFile f(out);
@@ -486,7 +547,8 @@ private slots:
         const QByteArray header = npy.mid(10, hlen);
         const int nVocab = m->spec().nVocab;
         QVERIFY2(header.contains("'descr': '<f4'") && header.contains("'fortran_order': False") &&
-                     header.contains(QString("'shape': (%1, %2)").arg(ids.size()).arg(nVocab).toLatin1()),
+                     header.contains(
+                         QString("'shape': (%1, %2)").arg(ids.size()).arg(nVocab).toLatin1()),
                  header.constData());
         QCOMPARE((10 + hlen) % 64, 0);
         QFile ref(caseDir(name) + "/logits.npy"); // numpy.save of a [48, 256] float32 array
@@ -494,7 +556,8 @@ private slots:
         QCOMPARE(npy.left(10 + hlen), ref.read(10 + hlen));
         const std::vector<float> want = runLogits(m, ids, {});
         QCOMPARE(qsizetype(npy.size() - 10 - hlen), qsizetype(want.size() * sizeof(float)));
-        QVERIFY(std::memcmp(npy.constData() + 10 + hlen, want.data(), want.size() * sizeof(float)) == 0);
+        QVERIFY(std::memcmp(npy.constData() + 10 + hlen, want.data(),
+                            want.size() * sizeof(float)) == 0);
     }
 
     // `route --json --max-experts 1`: the counts Session collects, one assignment per token.
@@ -502,8 +565,8 @@ private slots:
         auto m = model("deepseek_v3");
         QVERIFY(m);
         QProcess p;
-        p.start(MOE_CLI_PATH, {"route", "--model", caseDir("deepseek_v3"), "--tokens", "1,7,42,9,200", "--max-experts",
-                               "1", "--per-token", "--json"});
+        p.start(MOE_CLI_PATH, {"route", "--model", caseDir("deepseek_v3"), "--tokens",
+                               "1,7,42,9,200", "--max-experts", "1", "--per-token", "--json"});
         QVERIFY(p.waitForFinished(120000));
         QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
         const QJsonObject j = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
@@ -519,13 +582,15 @@ private slots:
         const QJsonObject l1 = layers[1].toObject();
         QCOMPARE(l1["assignments"].toInt(), 5);
         const QJsonArray counts = l1["expert_tokens"].toArray();
-        for (int e = 0; e < 8; ++e) QCOMPARE(int64_t(counts[e].toInt()), st.tokens[size_t(8 + e)]);
+        for (int e = 0; e < 8; ++e)
+            QCOMPARE(int64_t(counts[e].toInt()), st.tokens[size_t(8 + e)]);
         const QJsonArray perToken = j["per_token"].toArray();
         QCOMPARE(perToken.size(), 5);
         for (const QJsonValue& t : perToken)
             QCOMPARE(t.toObject()["layers"].toArray()[0].toObject()["experts"].toArray().size(), 1);
         QProcess bad;
-        bad.start(MOE_CLI_PATH, {"route", "--model", caseDir("mixtral"), "--tokens", "1,2", "--threshold", "1.5"});
+        bad.start(MOE_CLI_PATH, {"route", "--model", caseDir("mixtral"), "--tokens", "1,2",
+                                 "--threshold", "1.5"});
         QVERIFY(bad.waitForFinished(120000));
         QCOMPARE(bad.exitCode(), 2);
         QVERIFY(bad.readAllStandardError().contains("--threshold 1.5"));

@@ -23,10 +23,10 @@ struct TokenRouting {
 struct RoutingStats {
     int nLayer = 0;
     int nExpert = 0;
-    std::vector<int64_t> tokens;     // [nLayer * nExpert], index il * nExpert + e: tokens routed to e
-    std::vector<double> weightSums;  // [nLayer * nExpert]: the sum of those tokens' routing weights
-    int64_t tokensSeen = 0;          // tokens run through the model while collecting
-    std::vector<bool> moeLayer;      // [nLayer]: the layer routes (dense layers' rows stay 0)
+    std::vector<int64_t> tokens; // [nLayer * nExpert], index il * nExpert + e: tokens routed to e
+    std::vector<double> weightSums; // [nLayer * nExpert]: the sum of those tokens' routing weights
+    int64_t tokensSeen = 0;         // tokens run through the model while collecting
+    std::vector<bool> moeLayer;     // [nLayer]: the layer routes (dense layers' rows stay 0)
     std::vector<TokenRouting> perToken; // in evaluation order (empty unless collected per token)
 
     // Tokens layer il routed in all (the sum of its row; tokensSeen x k for a MoE layer without a
