@@ -5,12 +5,12 @@
 // over the top k sum to 1 per token (x routed_scaling_factor); a full softmax (max_experts =
 // nExpert, no normalization) sums to 1; a +50 bias on a router logit wins every top-k. The .npy
 // header golden is numpy's own (the parity folders' logits.npy, written by numpy.save).
-// Also: bad policies and config files refused naming the field or file and key, and the CLI's
-// `logits` and `route` against Session.
+// Also: bad policies refused naming the field, generate() collecting and recomputing, and the
+// CLI's `logits` and `route` against Session. Config files: test-expert-profiles.cpp.
 #include "moe/expert-profiles.h"
+#include "moe/model-factory.h"
 #include "moe/session.h"
 
-#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -337,189 +337,55 @@ private slots:
         QVERIFY(*again == runLogits(m, ids, one));
     }
 
-    void configPath() {
-        const QString d = m_dir.path() + "/paths";
-        QVERIFY(QDir().mkpath(d + "/hf"));
-        QCOMPARE(expertConfigPath((d + "/hf").toStdString()),
-                 (d + "/hf/model_config.json").toStdString());
-        QCOMPARE(expertConfigPath((d + "/m-q4.gguf").toStdString()),
-                 (d + "/model_config.json").toStdString());
-        QVERIFY(writeText(d + "/m-q4.model_config.json", "{}"));
-        QCOMPARE(expertConfigPath((d + "/m-q4.gguf").toStdString()),
-                 (d + "/m-q4.model_config.json").toStdString());
-        QCOMPARE(expertConfigPath((d + "/m-q8.gguf").toStdString()),
-                 (d + "/model_config.json").toStdString());
-        auto none = loadExpertConfig((d + "/hf").toStdString(), model("mixtral")->spec());
-        QVERIFY(none.isOk());
-        QVERIFY(none->path.empty());
-        QVERIFY(!none->defaults.active());
-    }
-
-    // Every form of a profile: sparse object, dense array, "*" (MoE layers only, adding up), a
-    // profile file by relative path; the defaults and the default profile.
-    void configReads() {
-        auto m = model("deepseek_v3"); // layer 0 dense, layer 1 MoE, 8 experts
-        QVERIFY(m);
-        const ModelSpec& s = m->spec();
-        const QString d = m_dir.path() + "/good";
-        QVERIFY(QDir().mkpath(d + "/profiles"));
-        QVERIFY(writeText(d + "/profiles/code.json", R"({"1": [0, 1, 2, 3, 4, 5, 6, 7.5]})"));
-        QVERIFY(writeText(d + "/model_config.json", R"({"other": 1, "expert_activation": {
-            "threshold": 0.8, "max_experts": 4, "profile": "legal",
-            "domain_weights": {"legal": {"1": {"3": 2.5, "5": -1}, "*": {"3": 0.5}},
-                               "code": "profiles/code.json"}}})"));
-        auto cfg = loadExpertConfig(d.toStdString(), s);
-        QVERIFY2(cfg.isOk(), cfg.status().message().c_str());
-        QCOMPARE(cfg->path, (d + "/model_config.json").toStdString());
-        QCOMPARE(cfg->defaults.maxExperts, 4);
-        QCOMPARE(cfg->defaults.threshold, 0.8f);
-        QCOMPARE(cfg->defaults.profile, std::string("legal"));
-        std::vector<float> legal(16, 0.0f);
-        legal[8 + 3] = 3.0f;
-        legal[8 + 5] = -1.0f;
-        QVERIFY(cfg->defaults.domainBias == legal);
-        QVERIFY(cfg->profiles.at("legal") == legal);
-        std::vector<float> code(16, 0.0f);
-        for (int e = 0; e < 8; ++e)
-            code[size_t(8 + e)] = float(e);
-        code[15] = 7.5f;
-        QVERIFY(cfg->profiles.at("code") == code);
-        auto p = withProfile(*cfg, cfg->defaults, "code", s);
-        QVERIFY(p.isOk());
-        QCOMPARE(p->profile, std::string("code"));
-        QCOMPARE(p->maxExperts, 4);
-        QVERIFY(p->domainBias == code);
-        auto off = withProfile(*cfg, cfg->defaults, "none", s);
-        QVERIFY(off.isOk() && off->domainBias.empty() && off->profile.empty());
-        auto missing = withProfile(*cfg, cfg->defaults, "medical", s);
-        QVERIFY(!missing.isOk());
-        QVERIFY2(missing.status().message().find("'medical'") != std::string::npos &&
-                     missing.status().message().find("code, legal") != std::string::npos,
-                 missing.status().message().c_str());
+    // generate(): routing is collected over prefill and decode (the last sampled token is never
+    // evaluated: prompt + generated - 1 tokens); a changed policy makes the next turn recompute
+    // its whole prompt, the same policy reuses the cached prefix.
+    void generateCollectsAndRecomputes() {
+        const std::string path = (m_dir.path() + "/random.gguf").toStdString();
+        RandomModelOptions ro;
+        ro.seed = 11;
+        QVERIFY(writeRandomModel(ro, path).isOk());
+        auto m = Model::load(path);
+        QVERIFY(m.isOk());
+        const ModelSpec& s = (*m)->spec();
         SessionOptions so;
-        so.expertPolicy = cfg->defaults;
-        QVERIFY(Session::create(m, so).isOk());
-    }
-
-    void configErrors_data() {
-        QTest::addColumn<QString>("model");
-        QTest::addColumn<QByteArray>("json");
-        QTest::addColumn<QString>("key");
-        QTest::addColumn<QString>("what");
-        const QString mx = "mixtral", ds = "deepseek_v3";
-        QTest::newRow("not JSON") << mx << QByteArray("{\"expert_activation\": ") << "not JSON"
-                                  << "byte";
-        QTest::newRow("top level") << mx << QByteArray("[1]") << "(top level)"
-                                   << "expected an object";
-        QTest::newRow("block type")
-            << mx << QByteArray(R"({"expert_activation": 3})") << "expert_activation:"
-            << "expected an object";
-        QTest::newRow("unknown key")
-            << mx << QByteArray(R"({"expert_activation": {"max_expert": 2}})")
-            << "expert_activation.max_expert"
-            << "unknown key";
-        QTest::newRow("max_experts range")
-            << mx << QByteArray(R"({"expert_activation": {"max_experts": 5}})")
-            << "expert_activation.max_experts"
-            << "outside 0..4";
-        QTest::newRow("max_experts type")
-            << mx << QByteArray(R"({"expert_activation": {"max_experts": "2"}})")
-            << "expert_activation.max_experts"
-            << "expected an integer";
-        QTest::newRow("max_experts float")
-            << mx << QByteArray(R"({"expert_activation": {"max_experts": 1.5}})")
-            << "expert_activation.max_experts"
-            << "expected an integer";
-        QTest::newRow("threshold range")
-            << mx << QByteArray(R"({"expert_activation": {"threshold": 1.5}})")
-            << "expert_activation.threshold"
-            << "outside [0, 1]";
-        QTest::newRow("threshold type")
-            << mx << QByteArray(R"({"expert_activation": {"threshold": true}})")
-            << "expert_activation.threshold"
-            << "expected a number";
-        QTest::newRow("layer range")
-            << mx
-            << QByteArray(
-                   R"({"expert_activation": {"domain_weights": {"legal": {"2": {"0": 1}}}}})")
-            << "expert_activation.domain_weights.legal.2"
-            << "0..1";
-        QTest::newRow("layer key")
-            << mx
-            << QByteArray(
-                   R"({"expert_activation": {"domain_weights": {"legal": {"x": {"0": 1}}}}})")
-            << "expert_activation.domain_weights.legal.x"
-            << "layer index";
-        QTest::newRow("expert range")
-            << mx
-            << QByteArray(
-                   R"({"expert_activation": {"domain_weights": {"legal": {"1": {"4": 1}}}}})")
-            << "expert_activation.domain_weights.legal.1.4"
-            << "0..3";
-        QTest::newRow("bias type")
-            << mx
-            << QByteArray(
-                   R"({"expert_activation": {"domain_weights": {"legal": {"1": {"0": "big"}}}}})")
-            << "expert_activation.domain_weights.legal.1.0"
-            << "expected a number";
-        QTest::newRow("array size")
-            << mx
-            << QByteArray(R"({"expert_activation": {"domain_weights": {"code": {"0": [1, 2]}}}})")
-            << "expert_activation.domain_weights.code.0"
-            << "expected 4 biases";
-        QTest::newRow("array item")
-            << mx
-            << QByteArray(
-                   R"({"expert_activation": {"domain_weights": {"code": {"0": [1, 2, null, 4]}}}})")
-            << "expert_activation.domain_weights.code.0[2]"
-            << "expected a number";
-        QTest::newRow("profiles type")
-            << mx << QByteArray(R"({"expert_activation": {"domain_weights": [1]}})")
-            << "expert_activation.domain_weights"
-            << "named profiles";
-        QTest::newRow("dense layer")
-            << ds
-            << QByteArray(
-                   R"({"expert_activation": {"domain_weights": {"legal": {"0": {"0": 1}}}}})")
-            << "expert_activation.domain_weights.legal.0"
-            << "dense layer";
-        QTest::newRow("default profile")
-            << mx << QByteArray(R"({"expert_activation": {"profile": "legal"}})")
-            << "expert_activation.profile"
-            << "'legal' is not in domain_weights";
-        QTest::newRow("profile file")
-            << mx
-            << QByteArray(R"({"expert_activation": {"domain_weights": {"law": "no-such.json"}}})")
-            << "expert_activation.domain_weights.law"
-            << "no-such.json: cannot open";
-    }
-    void configErrors() {
-        QFETCH(QString, model);
-        QFETCH(QByteArray, json);
-        QFETCH(QString, key);
-        QFETCH(QString, what);
-        auto m = this->model(model);
-        QVERIFY(m);
-        const QString file =
-            m_dir.path() + "/bad-" + QString(QTest::currentDataTag()).replace(' ', '-') + ".json";
-        QVERIFY(writeText(file, json));
-        auto cfg = readExpertConfig(file.toStdString(), m->spec());
-        QVERIFY(!cfg.isOk());
-        const QString msg = QString::fromStdString(cfg.status().message());
-        QVERIFY2(msg.startsWith(file + ": "), qPrintable(msg));
-        QVERIFY2(msg.contains(key), qPrintable(msg));
-        QVERIFY2(msg.contains(what), qPrintable(msg));
-    }
-
-    void profileFileErrors() {
-        auto m = model("mixtral");
-        QVERIFY(m);
-        const QString file = m_dir.path() + "/bad-profile.json";
-        QVERIFY(writeText(file, R"({"1": {"0": 1}, "*": {"9": 2}})"));
-        auto p = readExpertProfile(file.toStdString(), m->spec());
-        QVERIFY(!p.isOk());
-        const QString msg = QString::fromStdString(p.status().message());
-        QVERIFY2(msg.startsWith(file + ": *.9: ") && msg.contains("0..3"), qPrintable(msg));
+        so.collectRouting = true;
+        auto sess = Session::create(*m, so);
+        QVERIFY(sess.isOk());
+        Session& session = **sess;
+        SamplingParams sp;
+        sp.temperature = 0;
+        sp.maxTokens = 6;
+        auto first = session.generateText("route me", sp, {});
+        QVERIFY(first.isOk());
+        QCOMPARE(first->generatedTokens, 6);
+        RoutingStats st = session.routingStats();
+        QCOMPARE(st.tokensSeen, int64_t(first->promptTokens + first->generatedTokens - 1));
+        for (int il = 0; il < s.nLayer; ++il)
+            QCOMPARE(st.layerAssignments(il), st.tokensSeen * s.nExpertUsed);
+        auto same = session.generateText("route me again", sp, {});
+        QVERIFY(same.isOk());
+        QVERIFY(same->cachedTokens > 0);
+        ExpertPolicy one;
+        one.maxExperts = 1;
+        QVERIFY(session.setExpertPolicy(one).isOk());
+        session.resetRoutingStats();
+        auto recomputed = session.generateText("route me again", sp, {});
+        QVERIFY(recomputed.isOk());
+        QCOMPARE(recomputed->cachedTokens, 0);
+        st = session.routingStats();
+        QCOMPARE(st.tokensSeen,
+                 int64_t(recomputed->promptTokens + recomputed->generatedTokens - 1));
+        for (int il = 0; il < s.nLayer; ++il)
+            QCOMPARE(st.layerAssignments(il), st.tokensSeen);
+        // The same reply as a fresh session under that policy.
+        SessionOptions fo;
+        fo.expertPolicy = one;
+        auto fresh = Session::create(*m, fo);
+        QVERIFY(fresh.isOk());
+        auto want = (*fresh)->generateText("route me again", sp, {});
+        QVERIFY(want.isOk());
+        QCOMPARE(recomputed->tokens, want->tokens);
     }
 
     void logitsCommandMatchesEvaluate_data() { addCases(); }
