@@ -78,10 +78,11 @@ std::string specDiff(const ModelSpec& a, const ModelSpec& b) {
     MOE_FIELD(name)
     MOE_FIELD(nVocab)
     MOE_FIELD(nEmbd)
-    MOE_FIELD(nLayer) MOE_FIELD(nHead) MOE_FIELD(nHeadKv) MOE_FIELD(headDim) MOE_FIELD(nFf)
-        MOE_FIELD(nExpert) MOE_FIELD(nExpertUsed) MOE_FIELD(nCtxTrain) MOE_FIELD(ropeTheta)
-            MOE_FIELD(rmsEps) MOE_FIELD(ropeInterleaved) MOE_FIELD(nRot) MOE_FIELD(ropeScaling)
-                MOE_FIELD(qkNorm) MOE_FIELD(attnBias) MOE_FIELD(nFfDense) MOE_FIELD(nFfShared)
+    MOE_FIELD(nLayer)
+    MOE_FIELD(nHead) MOE_FIELD(nHeadKv) MOE_FIELD(headDim) MOE_FIELD(nFf) MOE_FIELD(nExpert)
+        MOE_FIELD(nExpertUsed) MOE_FIELD(nCtxTrain) MOE_FIELD(ropeTheta) MOE_FIELD(rmsEps)
+            MOE_FIELD(ropeInterleaved) MOE_FIELD(nRot) MOE_FIELD(ropeScaling) MOE_FIELD(qkNorm)
+                MOE_FIELD(attnBias) MOE_FIELD(nFfDense) MOE_FIELD(nFfShared)
                     MOE_FIELD(nExpertShared) MOE_FIELD(sharedExpertGate) MOE_FIELD(scoringFunc)
                         MOE_FIELD(topkMethod) MOE_FIELD(normTopkProb) MOE_FIELD(routedScalingFactor)
                             MOE_FIELD(nGroup) MOE_FIELD(topkGroup) MOE_FIELD(firstKDenseReplace)
@@ -236,9 +237,10 @@ private slots:
         QTest::addColumn<bool>("tokenizer");   // add a tokenizer.json to the folder
         QTest::addColumn<double>("maxBound");  // max |diff| / max |logit|
         QTest::addColumn<double>("meanBound"); // mean |diff| / max |logit|
-        // Quantized rows: a near-tie of the random router flips an expert for a few tokens, so
-        // the max difference says little (0.26 of the largest logit measured for q8_0); the mean
-        // does (0.5 % measured for q8_0), and the bytes must be quantizeModelFile's.
+        // Quantized rows: the max difference is dominated by a few positions (0.26 of the largest
+        // logit measured for q8_0: top-k routing turns small weight errors into a different
+        // expert), so the bound is on the mean (0.5 % measured for q8_0, 1.7 % for q4_k_m), and
+        // the bytes must be quantizeModelFile's.
         QTest::newRow("f32 -> f32") << "f32"
                                     << "f32" << 1 << false << 1e-5 << 1e-5;
         QTest::newRow("f32 sharded, types kept, tokenizer") << "f32"
