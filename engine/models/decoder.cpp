@@ -1,16 +1,37 @@
-// Decoder skeleton pieces shared by the families, and the family dispatch.
+// Decoder skeleton pieces shared by the families, the backend scratch, and the family dispatch.
 #include "models/decoder.h"
 
 #include "models/deepseek.h"
 #include "models/gqa-moe.h"
-#include "models/linear.h"
+
+#include <algorithm>
 
 namespace moe {
 
-Result<std::unique_ptr<FamilyForward>> bindFamily(const WeightSource& src, const ModelSpec& spec) {
-    if (spec.family == "gqa-moe" || spec.family == "dense") return bindGqaFamily(src, spec);
-    if (spec.family == "deepseek") return bindDeepseekFamily(src, spec);
+Result<std::unique_ptr<FamilyForward>> bindFamily(const WeightSource& src, const ModelSpec& spec,
+                                                  ComputeBackend& device) {
+    if (spec.family == "gqa-moe" || spec.family == "dense") return bindGqaFamily(src, spec, device);
+    if (spec.family == "deepseek") return bindDeepseekFamily(src, spec, device);
     return Status(StatusCode::Unsupported, src.location() + ": model family '" + spec.family + "' has no forward");
+}
+
+Result<void*> Workspace::get(const std::string& name, size_t bytes) {
+    BackendMemory& m = m_buffers[name];
+    if (m.data() == nullptr || m.bytes() < bytes) {
+        m = BackendMemory();
+        MOE_ASSIGN_OR_RETURN(m, m_backend.allocate(std::max<size_t>(bytes, 16)));
+    }
+    return m.data();
+}
+
+Result<float*> Workspace::floats(const std::string& name, size_t n) {
+    MOE_ASSIGN_OR_RETURN(void* p, get(name, n * sizeof(float)));
+    return static_cast<float*>(p);
+}
+
+Result<int32_t*> Workspace::ints(const std::string& name, size_t n) {
+    MOE_ASSIGN_OR_RETURN(void* p, get(name, n * sizeof(int32_t)));
+    return static_cast<int32_t*>(p);
 }
 
 Status checkExpertPolicy(const ModelSpec& s, const ExpertPolicy& p) {
@@ -28,11 +49,33 @@ Status checkExpertPolicy(const ModelSpec& s, const ExpertPolicy& p) {
     return Status::ok();
 }
 
-Status bindDecoderEnds(const WeightSource& src, const ModelSpec& s, DecoderEnds& e) {
-    MOE_ASSIGN_OR_RETURN(e.tokenEmbd, src.matrix("token_embd.weight", s.nVocab, s.nEmbd));
-    MOE_ASSIGN_OR_RETURN(e.outputNorm, src.vectorF32("output_norm.weight", s.nEmbd));
+Result<ops::WeightView> residentMatrix(const WeightSource& src, ComputeBackend& device, const std::string& name,
+                                       int64_t rows, int64_t cols) {
+    MOE_ASSIGN_OR_RETURN(ops::WeightView v, src.matrix(name, rows, cols));
+    auto r = device.residentWeight(v);
+    if (!r.isOk()) return Status(r.status().code(), src.location() + ": tensor '" + name + "': " + r.status().message());
+    return r;
+}
+
+Result<const float*> residentVector(const WeightSource& src, ComputeBackend& device, const std::string& name,
+                                    int64_t n) {
+    MOE_ASSIGN_OR_RETURN(const float* v, src.vectorF32(name, n));
+    auto r = device.residentVector(v, n);
+    if (!r.isOk()) return Status(r.status().code(), src.location() + ": tensor '" + name + "': " + r.status().message());
+    return r;
+}
+
+Result<const float*> residentOptionalVector(const WeightSource& src, ComputeBackend& device,
+                                            const std::string& name, int64_t n) {
+    if (!src.find(name)) return static_cast<const float*>(nullptr);
+    return residentVector(src, device, name, n);
+}
+
+Status bindDecoderEnds(const WeightSource& src, const ModelSpec& s, ComputeBackend& device, DecoderEnds& e) {
+    MOE_ASSIGN_OR_RETURN(e.tokenEmbd, residentMatrix(src, device, "token_embd.weight", s.nVocab, s.nEmbd));
+    MOE_ASSIGN_OR_RETURN(e.outputNorm, residentVector(src, device, "output_norm.weight", s.nEmbd));
     if (src.find("output.weight")) {
-        MOE_ASSIGN_OR_RETURN(e.output, src.matrix("output.weight", s.nVocab, s.nEmbd));
+        MOE_ASSIGN_OR_RETURN(e.output, residentMatrix(src, device, "output.weight", s.nVocab, s.nEmbd));
     } else {
         e.output = e.tokenEmbd; // tied embeddings (§1.6)
     }
@@ -59,12 +102,13 @@ Status FamilyForward::forward(KvView& cache, std::span<const int32_t> tokens, in
     return forwardBatch(cache, b, logits, ctx);
 }
 
-Status embedTokens(const ModelSpec& s, const DecoderEnds& e, const KvView& cache, const ForwardBatch& b,
-                   std::vector<float>& h) {
+Result<BatchInputs> prepareBatch(const ModelSpec& s, const DecoderEnds& e, const KvView& cache, const ForwardBatch& b,
+                                 Workspace& ws, float* h) {
     const int nTok = int(b.tokens.size());
     if (nTok == 0) return Status(StatusCode::InvalidArgument, "forward: no tokens");
     if (b.seq.size() != b.tokens.size() || b.pos.size() != b.tokens.size())
         return Status(StatusCode::InvalidArgument, "forward: tokens, sequences and positions differ in count");
+    int nSeq = 0;
     for (int t = 0; t < nTok; ++t) {
         const int32_t id = b.tokens[size_t(t)];
         if (id < 0 || id >= s.nVocab)
@@ -76,32 +120,53 @@ Status embedTokens(const ModelSpec& s, const DecoderEnds& e, const KvView& cache
             return Status(StatusCode::InvalidArgument, "forward: position " + std::to_string(p) +
                                                            " exceeds the context size " +
                                                            std::to_string(cache.capacity()));
+        if (b.seq[size_t(t)] < 0) return Status(StatusCode::InvalidArgument, "forward: negative sequence id");
+        nSeq = std::max(nSeq, b.seq[size_t(t)] + 1);
     }
     for (int32_t r : b.logitRows)
         if (r < 0 || r >= nTok) return Status(StatusCode::InvalidArgument, "forward: logit row out of range");
-    h.resize(size_t(nTok) * size_t(s.nEmbd));
-    for (int t = 0; t < nTok; ++t) e.tokenEmbd.rowToF32(b.tokens[size_t(t)], h.data() + int64_t(t) * s.nEmbd);
-    return Status::ok();
+    // Paging on the host: each token's physical cache row, and every sequence's page table padded
+    // to one stride (the longest table any token of the batch needs).
+    const int ps = cache.pageSize();
+    std::vector<int> pagesOf(static_cast<size_t>(nSeq), 0);
+    for (int t = 0; t < nTok; ++t)
+        pagesOf[size_t(b.seq[size_t(t)])] = std::max(pagesOf[size_t(b.seq[size_t(t)])], b.pos[size_t(t)] / ps + 1);
+    const int stride = std::max(1, *std::max_element(pagesOf.begin(), pagesOf.end()));
+    std::vector<int32_t> tables(size_t(nSeq) * size_t(stride), 0), rows(static_cast<size_t>(nTok));
+    for (int q = 0; q < nSeq; ++q)
+        if (pagesOf[size_t(q)] > 0)
+            std::copy(cache.pageTable(q), cache.pageTable(q) + pagesOf[size_t(q)], tables.begin() + int64_t(q) * stride);
+    for (int t = 0; t < nTok; ++t) rows[size_t(t)] = int32_t(cache.row(b.seq[size_t(t)], b.pos[size_t(t)]));
+    std::vector<int32_t> logitRows(b.logitRows.begin(), b.logitRows.end());
+    if (logitRows.empty())
+        for (int t = 0; t < nTok; ++t) logitRows.push_back(t);
+
+    BatchInputs in;
+    in.nTok = nTok;
+    MOE_ASSIGN_OR_RETURN(in.ids, ws.upload("in.ids", std::vector<int32_t>(b.tokens.begin(), b.tokens.end())));
+    MOE_ASSIGN_OR_RETURN(in.pos, ws.upload("in.pos", std::vector<int32_t>(b.pos.begin(), b.pos.end())));
+    MOE_ASSIGN_OR_RETURN(in.cacheRows, ws.upload("in.rows", rows));
+    MOE_ASSIGN_OR_RETURN(in.paged.tables, ws.upload("in.tables", tables));
+    MOE_ASSIGN_OR_RETURN(in.paged.seqOfToken, ws.upload("in.seq", std::vector<int32_t>(b.seq.begin(), b.seq.end())));
+    in.paged.tableStride = stride;
+    in.paged.pageSize = ps;
+    MOE_ASSIGN_OR_RETURN(in.logitRows, ws.upload("in.logitRows", logitRows));
+    in.nLogitRows = int(logitRows.size());
+    ws.backend().embed(e.tokenEmbd, in.ids, nTok, h);
+    return in;
 }
 
-void outputLogits(const ModelSpec& s, const DecoderEnds& e, const std::vector<float>& h, const ForwardBatch& b,
-                  std::vector<float>& n, std::vector<float>& logits, ThreadPool* pool) {
-    const int nTok = int(b.tokens.size());
-    const int rows = b.logitRows.empty() ? nTok : int(b.logitRows.size());
-    n.resize(size_t(rows) * size_t(s.nEmbd));
-    for (int r = 0; r < rows; ++r) {
-        const int t = b.logitRows.empty() ? r : b.logitRows[size_t(r)];
-        ops::rmsnorm(h.data() + int64_t(t) * s.nEmbd, e.outputNorm, n.data() + int64_t(r) * s.nEmbd, 1, s.nEmbd,
-                     s.rmsEps);
-    }
+Status outputLogits(const ModelSpec& s, const DecoderEnds& e, const float* h, const BatchInputs& in, Workspace& ws,
+                    std::vector<float>& logits) {
+    ComputeBackend& be = ws.backend();
+    const int rows = in.nLogitRows;
+    MOE_ASSIGN_OR_RETURN(float* sel, ws.floats("out.rows", size_t(rows) * size_t(s.nEmbd)));
+    MOE_ASSIGN_OR_RETURN(float* out, ws.floats("out.logits", size_t(rows) * size_t(s.nVocab)));
+    be.gatherRows(sel, h, in.logitRows, rows, s.nEmbd);
+    be.rmsnorm(sel, s.nEmbd, e.outputNorm, sel, s.nEmbd, rows, s.nEmbd, s.rmsEps);
+    be.matmul(sel, rows, e.output, out);
     logits.resize(size_t(rows) * size_t(s.nVocab));
-    linear(n.data(), rows, e.output, logits.data(), pool);
-}
-
-std::vector<const int32_t*> pageTables(const KvView& cache, const ForwardBatch& b) {
-    std::vector<const int32_t*> tables(b.seq.size());
-    for (size_t t = 0; t < tables.size(); ++t) tables[t] = cache.pageTable(b.seq[t]);
-    return tables;
+    return be.download(logits.data(), out, logits.size() * sizeof(float));
 }
 
 Result<ops::RopeFreqs> ropeFreqsFor(const ModelSpec& s, int nRot) {
@@ -120,6 +185,16 @@ Result<ops::RopeFreqs> ropeFreqsFor(const ModelSpec& s, int nRot) {
     p.mscaleAllDim = r.mscaleAllDim;
     p.attentionFactor = r.attentionFactor;
     return ops::ropeFrequencies(nRot, s.ropeTheta, p);
+}
+
+Result<RopeTable> residentRope(const ModelSpec& s, int nRot, ComputeBackend& device, BackendMemory& keep) {
+    MOE_ASSIGN_OR_RETURN(ops::RopeFreqs f, ropeFreqsFor(s, nRot));
+    MOE_ASSIGN_OR_RETURN(keep, device.allocate(f.invFreq.size() * sizeof(float)));
+    MOE_TRY(device.upload(keep.data(), f.invFreq.data(), f.invFreq.size() * sizeof(float)));
+    RopeTable t;
+    t.invFreq = keep.as<float>();
+    t.attentionFactor = f.attentionFactor;
+    return t;
 }
 
 } // namespace moe

@@ -9,10 +9,9 @@
 #include "models/deepseek.h"
 
 #include "models/ffn.h"
-#include "models/linear.h"
+#include "models/gqa-moe.h"
 
 #include <cmath>
-#include <cstring>
 
 namespace moe {
 
@@ -29,7 +28,7 @@ struct MlaLayer {
     const float* qANorm = nullptr;      // [Rq]
     ops::WeightView wkvA;               // [R + dr, H]
     const float* kvANorm = nullptr;     // [R]
-    ops::WeightView kvB;                // [nh*(dn+dv), R] (HF, legacy GGUF); rows==0 when split
+    ops::WeightView kvB;                // [nh*(dn+dv), R] (HF, legacy GGUF); data null when split
     std::vector<ops::WeightView> kB;    // per head [R, dn] (GGUF attn_k_b)
     std::vector<ops::WeightView> vB;    // per head [dv, R]
     ops::WeightView wo;                 // [H, nh*dv]
@@ -42,125 +41,89 @@ public:
     ModelSpec spec;
     DecoderEnds ends;
     std::vector<MlaLayer> layers;
-    ops::RopeFreqs freqs;
+    RopeTable rope;
+    BackendMemory ropeMemory;
     float scale = 1.0f;
 
     KvGeometry kvGeometry() const override { return {spec.kvLoraRank + spec.qkRopeHeadDim, 0}; }
 
     Status forwardBatch(KvView& cache, const ForwardBatch& batch, std::vector<float>& logits,
                         const ForwardContext& ctx) const override;
-
-private:
-    void absorbQuery(const MlaLayer& L, const float* q, int nTok, float* qLat, ThreadPool* pool) const;
-    void expandValues(const MlaLayer& L, const float* oLat, int nTok, float* att, ThreadPool* pool) const;
 };
-
-// q_lat[t, h, :R] = Wk_b[h]ᵀ q_nope[t, h]; q_lat[t, h, R:] = q_pe[t, h] (already roped).
-void DeepseekFamily::absorbQuery(const MlaLayer& L, const float* q, int nTok, float* qLat, ThreadPool* pool) const {
-    const ModelSpec& s = spec;
-    const int nh = s.nHead, dn = s.qkNopeHeadDim, dr = s.qkRopeHeadDim, dv = s.vHeadDim, R = s.kvLoraRank;
-    const int64_t dq = dn + dr, lat = R + dr;
-    std::vector<float> qn(size_t(nTok) * size_t(dn)), out(size_t(nTok) * size_t(R)), row(static_cast<size_t>(R));
-    for (int h = 0; h < nh; ++h) {
-        if (!L.kB.empty()) {
-            for (int t = 0; t < nTok; ++t)
-                std::memcpy(qn.data() + int64_t(t) * dn, q + int64_t(t) * nh * dq + h * dq, size_t(dn) * sizeof(float));
-            linear(qn.data(), nTok, L.kB[size_t(h)], out.data(), pool);
-        } else {
-            // Rows h*(dn+dv) .. +dn of kv_b_proj are Wk_b[h] [dn, R]: accumulate q_nope[i] * row i.
-            std::fill(out.begin(), out.end(), 0.0f);
-            for (int i = 0; i < dn; ++i) {
-                L.kvB.rowToF32(int64_t(h) * (dn + dv) + i, row.data());
-                for (int t = 0; t < nTok; ++t) {
-                    const float c = q[int64_t(t) * nh * dq + h * dq + i];
-                    float* o = out.data() + int64_t(t) * R;
-                    for (int r = 0; r < R; ++r) o[r] += c * row[size_t(r)];
-                }
-            }
-        }
-        for (int t = 0; t < nTok; ++t) {
-            float* dst = qLat + (int64_t(t) * nh + h) * lat;
-            std::memcpy(dst, out.data() + int64_t(t) * R, size_t(R) * sizeof(float));
-            std::memcpy(dst + R, q + int64_t(t) * nh * dq + h * dq + dn, size_t(dr) * sizeof(float));
-        }
-    }
-}
-
-// att[t, h*dv .. ] = Wv_b[h] · o_lat[t, h].
-void DeepseekFamily::expandValues(const MlaLayer& L, const float* oLat, int nTok, float* att, ThreadPool* pool) const {
-    const ModelSpec& s = spec;
-    const int nh = s.nHead, dn = s.qkNopeHeadDim, dv = s.vHeadDim, R = s.kvLoraRank;
-    std::vector<float> in(size_t(nTok) * size_t(R)), out(size_t(nTok) * size_t(dv));
-    for (int h = 0; h < nh; ++h) {
-        for (int t = 0; t < nTok; ++t)
-            std::memcpy(in.data() + int64_t(t) * R, oLat + (int64_t(t) * nh + h) * R, size_t(R) * sizeof(float));
-        const ops::WeightView vb = L.vB.empty() ? L.kvB.rowsView(int64_t(h) * (dn + dv) + dn, dv) : L.vB[size_t(h)];
-        linear(in.data(), nTok, vb, out.data(), pool);
-        for (int t = 0; t < nTok; ++t)
-            std::memcpy(att + int64_t(t) * nh * dv + int64_t(h) * dv, out.data() + int64_t(t) * dv,
-                        size_t(dv) * sizeof(float));
-    }
-}
 
 Status DeepseekFamily::forwardBatch(KvView& cache, const ForwardBatch& batch, std::vector<float>& logits,
                                     const ForwardContext& ctx) const {
-    ThreadPool* pool = ctx.pool;
-    RoutingCounts* routing = ctx.routing;
     const ModelSpec& s = spec;
-    std::vector<float> h;
-    MOE_TRY(embedTokens(s, ends, cache, batch, h));
+    Workspace& ws = *ctx.ws;
+    ComputeBackend& be = ws.backend();
     const int nTok = int(batch.tokens.size());
-    const int32_t* pos = batch.pos.data();
-    const std::vector<const int32_t*> tables = pageTables(cache, batch);
-    const ops::KvPages pages{tables.data(), cache.pageSize()};
     const int nh = s.nHead, dn = s.qkNopeHeadDim, dr = s.qkRopeHeadDim, dv = s.vHeadDim, R = s.kvLoraRank;
-    const int64_t dq = dn + dr, lat = R + dr;
-    if (routing) {
-        routing->counts.assign(size_t(s.nLayer) * size_t(s.nExpert), 0);
-        routing->weightSums.assign(routing->counts.size(), 0.0);
-    }
-    std::vector<float> n(h.size()), q(size_t(nTok) * size_t(nh) * size_t(dq)), ckv(size_t(nTok) * size_t(lat)),
-        qLat(size_t(nTok) * size_t(nh) * size_t(lat)), oLat(size_t(nTok) * size_t(nh) * size_t(R)),
-        att(size_t(nTok) * size_t(nh) * size_t(dv)), proj(h.size()), qa;
-    ops::AttentionShape shape;
+    const int64_t H = s.nEmbd, dq = dn + dr, lat = R + dr;
+    const size_t T = size_t(nTok);
+    MOE_ASSIGN_OR_RETURN(float* h, ws.floats("h", T * size_t(H)));
+    MOE_ASSIGN_OR_RETURN(float* n, ws.floats("n", T * size_t(H)));
+    MOE_ASSIGN_OR_RETURN(float* proj, ws.floats("proj", T * size_t(H)));
+    MOE_ASSIGN_OR_RETURN(float* q, ws.floats("q", T * size_t(nh) * size_t(dq)));
+    MOE_ASSIGN_OR_RETURN(float* qa, ws.floats("qa", T * size_t(std::max(s.qLoraRank, 1))));
+    MOE_ASSIGN_OR_RETURN(float* ckv, ws.floats("ckv", T * size_t(lat)));
+    MOE_ASSIGN_OR_RETURN(float* qLat, ws.floats("qLat", T * size_t(nh) * size_t(lat)));
+    MOE_ASSIGN_OR_RETURN(float* oLat, ws.floats("oLat", T * size_t(nh) * size_t(R)));
+    MOE_ASSIGN_OR_RETURN(float* att, ws.floats("att", T * size_t(nh) * size_t(dv)));
+    MOE_ASSIGN_OR_RETURN(float* headIn, ws.floats("headIn", T * size_t(std::max(dn, R))));
+    MOE_ASSIGN_OR_RETURN(float* headOut, ws.floats("headOut", T * size_t(std::max(R, dv))));
+    MOE_ASSIGN_OR_RETURN(BatchInputs in, prepareBatch(s, ends, cache, batch, ws, h));
+    MOE_ASSIGN_OR_RETURN(RoutingScratch stats, beginRouting(s, ctx));
+    ops::AttentionShape shape; // MQA over the latent rows: K = [c | k_pe], V = c
     shape.nHead = nh;
     shape.nHeadKv = 1;
     shape.dk = int(lat);
     shape.dv = R;
     shape.kStride = shape.vStride = lat;
+    shape.window = s.slidingWindow;
 
     for (int il = 0; il < s.nLayer; ++il) {
         const MlaLayer& L = layers[size_t(il)];
-        ops::rmsnorm(h.data(), L.attnNorm, n.data(), nTok, s.nEmbd, s.rmsEps);
+        be.rmsnorm(h, H, L.attnNorm, n, H, nTok, int(H), s.rmsEps);
         if (s.qLoraRank > 0) {
-            qa.resize(size_t(nTok) * size_t(s.qLoraRank));
-            linear(n.data(), nTok, L.wqA, qa.data(), pool);
-            ops::rmsnorm(qa.data(), L.qANorm, qa.data(), nTok, s.qLoraRank, kLatentNormEps);
-            linear(qa.data(), nTok, L.wqB, q.data(), pool);
+            be.matmul(n, nTok, L.wqA, qa);
+            be.rmsnorm(qa, s.qLoraRank, L.qANorm, qa, s.qLoraRank, nTok, s.qLoraRank, kLatentNormEps);
+            be.matmul(qa, nTok, L.wqB, q);
         } else {
-            linear(n.data(), nTok, L.wq, q.data(), pool);
+            be.matmul(n, nTok, L.wq, q);
         }
-        linear(n.data(), nTok, L.wkvA, ckv.data(), pool);
-        for (int t = 0; t < nTok; ++t) // c only; k_pe stays un-normalized
-            ops::rmsnorm(ckv.data() + t * lat, L.kvANorm, ckv.data() + t * lat, 1, R, kLatentNormEps);
-        ops::ropeApply(ckv.data(), nTok, lat, 1, lat, R, dr, pos, freqs, true);
-        ops::ropeApply(q.data(), nTok, nh * dq, nh, dq, dn, dr, pos, freqs, true);
+        be.matmul(n, nTok, L.wkvA, ckv);
+        be.rmsnorm(ckv, lat, L.kvANorm, ckv, lat, nTok, R, kLatentNormEps); // c only; k_pe stays as is
+        be.rope(ckv, nTok, lat, 1, lat, R, dr, in.pos, rope, true);
+        be.rope(q, nTok, nh * dq, nh, dq, dn, dr, in.pos, rope, true);
         float* kc = cache.layerK(il);
-        for (int t = 0; t < nTok; ++t)
-            std::memcpy(kc + cache.row(batch.seq[size_t(t)], pos[t]) * lat, ckv.data() + int64_t(t) * lat,
-                        size_t(lat) * sizeof(float));
-        absorbQuery(L, q.data(), nTok, qLat.data(), pool);
-        ops::attention(qLat.data(), kc, kc, oLat.data(), nTok, pos, pages, shape, scale, pool);
-        expandValues(L, oLat.data(), nTok, att.data(), pool);
-        linear(att.data(), nTok, L.wo, proj.data(), pool);
-        for (size_t i = 0; i < h.size(); ++i) h[i] += proj[i];
+        be.scatterRows(kc, ckv, in.cacheRows, nTok, lat);
+        // Absorb: q_lat[t, h] = [Wk_b[h]ᵀ q_nope[t, h] | q_pe[t, h]].
+        for (int hh = 0; hh < nh; ++hh) {
+            be.copy2d(headIn, dn, q + int64_t(hh) * dq, nh * dq, nTok, dn);
+            if (!L.kB.empty())
+                be.matmul(headIn, nTok, L.kB[size_t(hh)], headOut);
+            else // rows hh*(dn+dv) .. +dn of kv_b_proj are Wk_b[hh] [dn, R]
+                be.matmulTransposed(headIn, nTok, L.kvB.rowsView(int64_t(hh) * (dn + dv), dn), headOut);
+            be.copy2d(qLat + int64_t(hh) * lat, nh * lat, headOut, R, nTok, R);
+            be.copy2d(qLat + int64_t(hh) * lat + R, nh * lat, q + int64_t(hh) * dq + dn, nh * dq, nTok, dr);
+        }
+        be.attention(qLat, kc, kc, oLat, nTok, in.pos, in.paged, shape, scale);
+        // Expand: att[t, h] = Wv_b[h] · o_lat[t, h].
+        for (int hh = 0; hh < nh; ++hh) {
+            be.copy2d(headIn, R, oLat + int64_t(hh) * R, int64_t(nh) * R, nTok, R);
+            const ops::WeightView vb = L.vB.empty() ? L.kvB.rowsView(int64_t(hh) * (dn + dv) + dn, dv) : L.vB[size_t(hh)];
+            be.matmul(headIn, nTok, vb, headOut);
+            be.copy2d(att + int64_t(hh) * dv, int64_t(nh) * dv, headOut, dv, nTok, dv);
+        }
+        be.matmul(att, nTok, L.wo, proj);
+        be.add(h, proj, int64_t(T) * H);
 
-        ops::rmsnorm(h.data(), L.ffnNorm, n.data(), nTok, s.nEmbd, s.rmsEps);
-        ffnForward(s, L.ffn, n.data(), nTok, proj.data(), ctx, il);
-        for (size_t i = 0; i < h.size(); ++i) h[i] += proj[i];
+        be.rmsnorm(h, H, L.ffnNorm, n, H, nTok, int(H), s.rmsEps);
+        MOE_TRY(ffnForward(s, L.ffn, n, nTok, proj, ctx, il, stats.counts, stats.sums));
+        be.add(h, proj, int64_t(T) * H);
     }
-    outputLogits(s, ends, h, batch, n, logits, pool);
-    return Status::ok();
+    MOE_TRY(endRouting(s, ctx, stats));
+    return outputLogits(s, ends, h, in, ws, logits);
 }
 
 } // namespace
@@ -175,7 +138,8 @@ float deepseekSoftmaxScale(const ModelSpec& s) {
     return scale;
 }
 
-Result<std::unique_ptr<FamilyForward>> bindDeepseekFamily(const WeightSource& src, const ModelSpec& s) {
+Result<std::unique_ptr<FamilyForward>> bindDeepseekFamily(const WeightSource& src, const ModelSpec& s,
+                                                          ComputeBackend& dev) {
     auto fam = std::make_unique<DeepseekFamily>();
     fam->spec = s;
     const int64_t H = s.nEmbd, nh = s.nHead, dn = s.qkNopeHeadDim, dr = s.qkRopeHeadDim, dv = s.vHeadDim,
@@ -185,38 +149,40 @@ Result<std::unique_ptr<FamilyForward>> bindDeepseekFamily(const WeightSource& sr
                                                    ", qk_nope " + std::to_string(dn) + ", qk_rope " +
                                                    std::to_string(dr) + ", v " + std::to_string(dv) +
                                                    ", kv_lora_rank " + std::to_string(R) + ") is inconsistent");
-    auto freqs = ropeFreqsFor(s, int(dr));
-    if (!freqs.isOk()) return Status(freqs.status().code(), src.location() + ": " + freqs.status().message());
-    fam->freqs = std::move(freqs).value();
+    auto rope = residentRope(s, int(dr), dev, fam->ropeMemory);
+    if (!rope.isOk()) return Status(rope.status().code(), src.location() + ": " + rope.status().message());
+    fam->rope = *rope;
     fam->scale = deepseekSoftmaxScale(s);
-    MOE_TRY(bindDecoderEnds(src, s, fam->ends));
+    MOE_TRY(bindDecoderEnds(src, s, dev, fam->ends));
     fam->layers.resize(size_t(s.nLayer));
     for (int il = 0; il < s.nLayer; ++il) {
         MlaLayer& L = fam->layers[size_t(il)];
         const std::string p = "blk." + std::to_string(il) + ".";
-        MOE_ASSIGN_OR_RETURN(L.attnNorm, src.vectorF32(p + "attn_norm.weight", H));
+        MOE_ASSIGN_OR_RETURN(L.attnNorm, residentVector(src, dev, p + "attn_norm.weight", H));
         if (s.qLoraRank > 0) {
-            MOE_ASSIGN_OR_RETURN(L.wqA, src.matrix(p + "attn_q_a.weight", s.qLoraRank, H));
-            MOE_ASSIGN_OR_RETURN(L.qANorm, src.vectorF32(p + "attn_q_a_norm.weight", s.qLoraRank));
-            MOE_ASSIGN_OR_RETURN(L.wqB, src.matrix(p + "attn_q_b.weight", nh * dq, s.qLoraRank));
+            MOE_ASSIGN_OR_RETURN(L.wqA, residentMatrix(src, dev, p + "attn_q_a.weight", s.qLoraRank, H));
+            MOE_ASSIGN_OR_RETURN(L.qANorm, residentVector(src, dev, p + "attn_q_a_norm.weight", s.qLoraRank));
+            MOE_ASSIGN_OR_RETURN(L.wqB, residentMatrix(src, dev, p + "attn_q_b.weight", nh * dq, s.qLoraRank));
         } else {
-            MOE_ASSIGN_OR_RETURN(L.wq, src.matrix(p + "attn_q.weight", nh * dq, H));
+            MOE_ASSIGN_OR_RETURN(L.wq, residentMatrix(src, dev, p + "attn_q.weight", nh * dq, H));
         }
-        MOE_ASSIGN_OR_RETURN(L.wkvA, src.matrix(p + "attn_kv_a_mqa.weight", R + dr, H));
-        MOE_ASSIGN_OR_RETURN(L.kvANorm, src.vectorF32(p + "attn_kv_a_norm.weight", R));
+        MOE_ASSIGN_OR_RETURN(L.wkvA, residentMatrix(src, dev, p + "attn_kv_a_mqa.weight", R + dr, H));
+        MOE_ASSIGN_OR_RETURN(L.kvANorm, residentVector(src, dev, p + "attn_kv_a_norm.weight", R));
         if (src.find(p + "attn_k_b.weight")) {
             MOE_ASSIGN_OR_RETURN(ops::WeightView kb, src.stacked(p + "attn_k_b.weight", nh, R, dn));
             MOE_ASSIGN_OR_RETURN(ops::WeightView vb, src.stacked(p + "attn_v_b.weight", nh, dv, R));
+            MOE_ASSIGN_OR_RETURN(kb, dev.residentWeight(kb));
+            MOE_ASSIGN_OR_RETURN(vb, dev.residentWeight(vb));
             for (int64_t hh = 0; hh < nh; ++hh) {
                 L.kB.push_back(kb.rowsView(hh * R, R));
                 L.vB.push_back(vb.rowsView(hh * dv, dv));
             }
         } else {
-            MOE_ASSIGN_OR_RETURN(L.kvB, src.matrix(p + "attn_kv_b.weight", nh * (dn + dv), R));
+            MOE_ASSIGN_OR_RETURN(L.kvB, residentMatrix(src, dev, p + "attn_kv_b.weight", nh * (dn + dv), R));
         }
-        MOE_ASSIGN_OR_RETURN(L.wo, src.matrix(p + "attn_output.weight", H, nh * dv));
-        MOE_ASSIGN_OR_RETURN(L.ffnNorm, src.vectorF32(p + "ffn_norm.weight", H));
-        MOE_TRY(bindFfn(src, s, il, L.ffn));
+        MOE_ASSIGN_OR_RETURN(L.wo, residentMatrix(src, dev, p + "attn_output.weight", H, nh * dv));
+        MOE_ASSIGN_OR_RETURN(L.ffnNorm, residentVector(src, dev, p + "ffn_norm.weight", H));
+        MOE_TRY(bindFfn(src, s, dev, il, L.ffn));
     }
     return std::unique_ptr<FamilyForward>(std::move(fam));
 }

@@ -11,7 +11,8 @@
 
 namespace moe {
 
-Result<std::unique_ptr<FamilyForward>> bindDeepseekFamily(const WeightSource& src, const ModelSpec& spec);
+Result<std::unique_ptr<FamilyForward>> bindDeepseekFamily(const WeightSource& src, const ModelSpec& spec,
+                                                          ComputeBackend& device);
 
 // Softmax scale of MLA (§2.5): (dn + dr)^-0.5, times mscale^2 when YaRN sets mscale_all_dim.
 float deepseekSoftmaxScale(const ModelSpec& spec);

@@ -1,17 +1,40 @@
-// GQA family forward on the reference ops. Per layer:
+// GQA family forward as backend op calls. Per layer:
 //   n = rmsnorm(h, attn_norm)
 //   q, k, v = Wq·n (+bq), Wk·n (+bk), Wv·n (+bv);  q, k = qknorm(q, k);  q, k = rope(q, k)
-//   h += Wo · attention(q, K cache, V cache)
+//   cache[rows] = k, v;  h += Wo · attention(q, K cache, V cache)
 //   h += FFN(rmsnorm(h, ffn_norm))                   dense MLP or MoE block (ffn.h)
 #include "models/gqa-moe.h"
 
 #include "models/ffn.h"
-#include "models/linear.h"
 
 #include <cmath>
-#include <cstring>
 
 namespace moe {
+
+Result<RoutingScratch> beginRouting(const ModelSpec& s, const ForwardContext& ctx) {
+    RoutingScratch r;
+    if (!ctx.routing || s.nExpert <= 0) return r;
+    const size_t n = size_t(s.nLayer) * size_t(s.nExpert);
+    MOE_ASSIGN_OR_RETURN(void* counts, ctx.ws->get("stats.counts", n * sizeof(int64_t)));
+    MOE_ASSIGN_OR_RETURN(void* sums, ctx.ws->get("stats.sums", n * sizeof(double)));
+    r.counts = static_cast<int64_t*>(counts);
+    r.sums = static_cast<double*>(sums);
+    const std::vector<int64_t> zeros(n, 0);
+    const std::vector<double> zerosD(n, 0.0);
+    MOE_TRY(ctx.ws->backend().upload(r.counts, zeros.data(), n * sizeof(int64_t)));
+    MOE_TRY(ctx.ws->backend().upload(r.sums, zerosD.data(), n * sizeof(double)));
+    return r;
+}
+
+Status endRouting(const ModelSpec& s, const ForwardContext& ctx, const RoutingScratch& r) {
+    if (!ctx.routing) return Status::ok();
+    const size_t n = size_t(s.nLayer) * size_t(std::max(s.nExpert, 0));
+    ctx.routing->counts.assign(n, 0);
+    ctx.routing->weightSums.assign(n, 0.0);
+    if (!r.counts) return Status::ok();
+    MOE_TRY(ctx.ws->backend().download(ctx.routing->counts.data(), r.counts, n * sizeof(int64_t)));
+    return ctx.ws->backend().download(ctx.routing->weightSums.data(), r.sums, n * sizeof(double));
+}
 
 namespace {
 
@@ -29,7 +52,8 @@ public:
     ModelSpec spec;
     DecoderEnds ends;
     std::vector<GqaLayer> layers;
-    ops::RopeFreqs freqs;
+    RopeTable rope;
+    BackendMemory ropeMemory;
 
     KvGeometry kvGeometry() const override {
         const int w = spec.nHeadKv * spec.headDim;
@@ -40,83 +64,68 @@ public:
                         const ForwardContext& ctx) const override;
 };
 
-void addBias(float* y, const float* b, int nTok, int64_t n) {
-    if (!b) return;
-    for (int t = 0; t < nTok; ++t)
-        for (int64_t i = 0; i < n; ++i) y[int64_t(t) * n + i] += b[i];
-}
-
 Status GqaFamily::forwardBatch(KvView& cache, const ForwardBatch& batch, std::vector<float>& logits,
                                const ForwardContext& ctx) const {
-    ThreadPool* pool = ctx.pool;
-    RoutingCounts* routing = ctx.routing;
     const ModelSpec& s = spec;
-    std::vector<float> h;
-    MOE_TRY(embedTokens(s, ends, cache, batch, h));
+    Workspace& ws = *ctx.ws;
+    ComputeBackend& be = ws.backend();
     const int nTok = int(batch.tokens.size());
-    const int32_t* pos = batch.pos.data();
-    const std::vector<const int32_t*> tables = pageTables(cache, batch);
-    const ops::KvPages pages{tables.data(), cache.pageSize()};
-    const int64_t hd = s.headDim, nQ = s.nHead * hd, nKv = s.nHeadKv * hd;
-    if (routing) {
-        routing->counts.assign(size_t(s.nLayer) * size_t(s.nExpert), 0);
-        routing->weightSums.assign(routing->counts.size(), 0.0);
-    }
-    std::vector<float> n(h.size()), q(size_t(nTok) * size_t(nQ)), kk(size_t(nTok) * size_t(nKv)),
-        vv(kk.size()), att(q.size()), proj(h.size());
-    const float scale = 1.0f / std::sqrt(float(hd));
+    const int64_t nEmbd = s.nEmbd, hd = s.headDim, nQ = s.nHead * hd, nKv = s.nHeadKv * hd;
+    const size_t T = size_t(nTok);
+    MOE_ASSIGN_OR_RETURN(float* h, ws.floats("h", T * size_t(nEmbd)));
+    MOE_ASSIGN_OR_RETURN(float* n, ws.floats("n", T * size_t(nEmbd)));
+    MOE_ASSIGN_OR_RETURN(float* proj, ws.floats("proj", T * size_t(nEmbd)));
+    MOE_ASSIGN_OR_RETURN(float* q, ws.floats("q", T * size_t(nQ)));
+    MOE_ASSIGN_OR_RETURN(float* att, ws.floats("att", T * size_t(nQ)));
+    MOE_ASSIGN_OR_RETURN(float* kk, ws.floats("k", T * size_t(nKv)));
+    MOE_ASSIGN_OR_RETURN(float* vv, ws.floats("v", T * size_t(nKv)));
+    MOE_ASSIGN_OR_RETURN(BatchInputs in, prepareBatch(s, ends, cache, batch, ws, h));
+    MOE_ASSIGN_OR_RETURN(RoutingScratch stats, beginRouting(s, ctx));
     ops::AttentionShape shape;
     shape.nHead = s.nHead;
     shape.nHeadKv = s.nHeadKv;
     shape.dk = shape.dv = int(hd);
     shape.kStride = shape.vStride = nKv;
     shape.window = s.slidingWindow;
+    const float scale = 1.0f / std::sqrt(float(hd));
 
     for (int il = 0; il < s.nLayer; ++il) {
         const GqaLayer& L = layers[size_t(il)];
-        ops::rmsnorm(h.data(), L.attnNorm, n.data(), nTok, s.nEmbd, s.rmsEps);
-        linear(n.data(), nTok, L.wq, q.data(), pool);
-        linear(n.data(), nTok, L.wk, kk.data(), pool);
-        linear(n.data(), nTok, L.wv, vv.data(), pool);
-        addBias(q.data(), L.bq, nTok, nQ);
-        addBias(kk.data(), L.bk, nTok, nKv);
-        addBias(vv.data(), L.bv, nTok, nKv);
+        be.rmsnorm(h, nEmbd, L.attnNorm, n, nEmbd, nTok, int(nEmbd), s.rmsEps);
+        be.matmul(n, nTok, L.wq, q);
+        be.matmul(n, nTok, L.wk, kk);
+        be.matmul(n, nTok, L.wv, vv);
+        if (L.bq) be.addRows(q, L.bq, nTok, nQ);
+        if (L.bk) be.addRows(kk, L.bk, nTok, nKv);
+        if (L.bv) be.addRows(vv, L.bv, nTok, nKv);
         if (s.qkNorm == "head") { // Qwen3: RMS over each head's vector, weights shared by heads
-            ops::rmsnorm(q.data(), L.qNorm, q.data(), nTok * s.nHead, int(hd), s.rmsEps);
-            ops::rmsnorm(kk.data(), L.kNorm, kk.data(), nTok * s.nHeadKv, int(hd), s.rmsEps);
+            be.rmsnorm(q, hd, L.qNorm, q, hd, nTok * s.nHead, int(hd), s.rmsEps);
+            be.rmsnorm(kk, hd, L.kNorm, kk, hd, nTok * s.nHeadKv, int(hd), s.rmsEps);
         } else if (s.qkNorm == "full") { // OLMoE: RMS over the whole q (k) vector, before the split
-            ops::rmsnorm(q.data(), L.qNorm, q.data(), nTok, int(nQ), s.rmsEps);
-            ops::rmsnorm(kk.data(), L.kNorm, kk.data(), nTok, int(nKv), s.rmsEps);
+            be.rmsnorm(q, nQ, L.qNorm, q, nQ, nTok, int(nQ), s.rmsEps);
+            be.rmsnorm(kk, nKv, L.kNorm, kk, nKv, nTok, int(nKv), s.rmsEps);
         }
-        ops::ropeApply(q.data(), nTok, nQ, s.nHead, hd, 0, s.nRot, pos, freqs, s.ropeInterleaved);
-        ops::ropeApply(kk.data(), nTok, nKv, s.nHeadKv, hd, 0, s.nRot, pos, freqs, s.ropeInterleaved);
+        be.rope(q, nTok, nQ, s.nHead, hd, 0, s.nRot, in.pos, rope, s.ropeInterleaved);
+        be.rope(kk, nTok, nKv, s.nHeadKv, hd, 0, s.nRot, in.pos, rope, s.ropeInterleaved);
         float* kc = cache.layerK(il);
         float* vc = cache.layerV(il);
-        for (int t = 0; t < nTok; ++t) {
-            const int64_t row = cache.row(batch.seq[size_t(t)], pos[t]);
-            std::memcpy(kc + row * nKv, kk.data() + int64_t(t) * nKv, size_t(nKv) * sizeof(float));
-            std::memcpy(vc + row * nKv, vv.data() + int64_t(t) * nKv, size_t(nKv) * sizeof(float));
-        }
-        ops::attention(q.data(), kc, vc, att.data(), nTok, pos, pages, shape, scale, pool);
-        linear(att.data(), nTok, L.wo, proj.data(), pool);
-        for (size_t i = 0; i < h.size(); ++i) h[i] += proj[i];
+        be.scatterRows(kc, kk, in.cacheRows, nTok, nKv);
+        be.scatterRows(vc, vv, in.cacheRows, nTok, nKv);
+        be.attention(q, kc, vc, att, nTok, in.pos, in.paged, shape, scale);
+        be.matmul(att, nTok, L.wo, proj);
+        be.add(h, proj, int64_t(T) * nEmbd);
 
-        ops::rmsnorm(h.data(), L.ffnNorm, n.data(), nTok, s.nEmbd, s.rmsEps);
-        ffnForward(s, L.ffn, n.data(), nTok, proj.data(), ctx, il);
-        for (size_t i = 0; i < h.size(); ++i) h[i] += proj[i];
+        be.rmsnorm(h, nEmbd, L.ffnNorm, n, nEmbd, nTok, int(nEmbd), s.rmsEps);
+        MOE_TRY(ffnForward(s, L.ffn, n, nTok, proj, ctx, il, stats.counts, stats.sums));
+        be.add(h, proj, int64_t(T) * nEmbd);
     }
-    outputLogits(s, ends, h, batch, n, logits, pool);
-    return Status::ok();
-}
-
-Result<const float*> optionalVector(const WeightSource& src, const std::string& name, int64_t n) {
-    if (!src.find(name)) return static_cast<const float*>(nullptr);
-    return src.vectorF32(name, n);
+    MOE_TRY(endRouting(s, ctx, stats));
+    return outputLogits(s, ends, h, in, ws, logits);
 }
 
 } // namespace
 
-Result<std::unique_ptr<FamilyForward>> bindGqaFamily(const WeightSource& src, const ModelSpec& s) {
+Result<std::unique_ptr<FamilyForward>> bindGqaFamily(const WeightSource& src, const ModelSpec& s, ComputeBackend& dev) {
     auto fam = std::make_unique<GqaFamily>();
     fam->spec = s;
     if (fam->spec.nRot <= 0) fam->spec.nRot = s.headDim;
@@ -127,29 +136,29 @@ Result<std::unique_ptr<FamilyForward>> bindGqaFamily(const WeightSource& src, co
                                                    " heads / " + std::to_string(s.nHeadKv) + " KV heads / head dim " +
                                                    std::to_string(hd) + " / rotary dims " +
                                                    std::to_string(fam->spec.nRot) + " is inconsistent");
-    auto freqs = ropeFreqsFor(s, fam->spec.nRot);
-    if (!freqs.isOk()) return Status(freqs.status().code(), src.location() + ": " + freqs.status().message());
-    fam->freqs = std::move(freqs).value();
-    MOE_TRY(bindDecoderEnds(src, s, fam->ends));
+    auto rope = residentRope(s, fam->spec.nRot, dev, fam->ropeMemory);
+    if (!rope.isOk()) return Status(rope.status().code(), src.location() + ": " + rope.status().message());
+    fam->rope = *rope;
+    MOE_TRY(bindDecoderEnds(src, s, dev, fam->ends));
     fam->layers.resize(size_t(s.nLayer));
     const int64_t qNormWidth = s.qkNorm == "full" ? nQ : hd, kNormWidth = s.qkNorm == "full" ? nKv : hd;
     for (int il = 0; il < s.nLayer; ++il) {
         GqaLayer& L = fam->layers[size_t(il)];
         const std::string p = "blk." + std::to_string(il) + ".";
-        MOE_ASSIGN_OR_RETURN(L.attnNorm, src.vectorF32(p + "attn_norm.weight", nEmbd));
-        MOE_ASSIGN_OR_RETURN(L.wq, src.matrix(p + "attn_q.weight", nQ, nEmbd));
-        MOE_ASSIGN_OR_RETURN(L.wk, src.matrix(p + "attn_k.weight", nKv, nEmbd));
-        MOE_ASSIGN_OR_RETURN(L.wv, src.matrix(p + "attn_v.weight", nKv, nEmbd));
-        MOE_ASSIGN_OR_RETURN(L.wo, src.matrix(p + "attn_output.weight", nEmbd, nQ));
-        MOE_ASSIGN_OR_RETURN(L.bq, optionalVector(src, p + "attn_q.bias", nQ));
-        MOE_ASSIGN_OR_RETURN(L.bk, optionalVector(src, p + "attn_k.bias", nKv));
-        MOE_ASSIGN_OR_RETURN(L.bv, optionalVector(src, p + "attn_v.bias", nKv));
+        MOE_ASSIGN_OR_RETURN(L.attnNorm, residentVector(src, dev, p + "attn_norm.weight", nEmbd));
+        MOE_ASSIGN_OR_RETURN(L.wq, residentMatrix(src, dev, p + "attn_q.weight", nQ, nEmbd));
+        MOE_ASSIGN_OR_RETURN(L.wk, residentMatrix(src, dev, p + "attn_k.weight", nKv, nEmbd));
+        MOE_ASSIGN_OR_RETURN(L.wv, residentMatrix(src, dev, p + "attn_v.weight", nKv, nEmbd));
+        MOE_ASSIGN_OR_RETURN(L.wo, residentMatrix(src, dev, p + "attn_output.weight", nEmbd, nQ));
+        MOE_ASSIGN_OR_RETURN(L.bq, residentOptionalVector(src, dev, p + "attn_q.bias", nQ));
+        MOE_ASSIGN_OR_RETURN(L.bk, residentOptionalVector(src, dev, p + "attn_k.bias", nKv));
+        MOE_ASSIGN_OR_RETURN(L.bv, residentOptionalVector(src, dev, p + "attn_v.bias", nKv));
         if (s.qkNorm != "none") {
-            MOE_ASSIGN_OR_RETURN(L.qNorm, src.vectorF32(p + "attn_q_norm.weight", qNormWidth));
-            MOE_ASSIGN_OR_RETURN(L.kNorm, src.vectorF32(p + "attn_k_norm.weight", kNormWidth));
+            MOE_ASSIGN_OR_RETURN(L.qNorm, residentVector(src, dev, p + "attn_q_norm.weight", qNormWidth));
+            MOE_ASSIGN_OR_RETURN(L.kNorm, residentVector(src, dev, p + "attn_k_norm.weight", kNormWidth));
         }
-        MOE_ASSIGN_OR_RETURN(L.ffnNorm, src.vectorF32(p + "ffn_norm.weight", nEmbd));
-        MOE_TRY(bindFfn(src, s, il, L.ffn));
+        MOE_ASSIGN_OR_RETURN(L.ffnNorm, residentVector(src, dev, p + "ffn_norm.weight", nEmbd));
+        MOE_TRY(bindFfn(src, s, dev, il, L.ffn));
     }
     return std::unique_ptr<FamilyForward>(std::move(fam));
 }

@@ -25,7 +25,10 @@ public:
     std::unique_ptr<WeightSource> weightSource;
     ModelInfo info;
     std::unique_ptr<Tokenizer> tokenizer;
-    std::unique_ptr<FamilyForward> forward; // the family's bound weights and forward pass
+    // The backend whose memory holds the bound weights (the CPU: the mapped file in place) and
+    // the family's bound weights and forward pass; declared in this order so forward goes first.
+    std::unique_ptr<ComputeBackend> device;
+    std::unique_ptr<FamilyForward> forward;
     // Compiled from info.chatTemplate (built-in ChatML when empty); a template that does not
     // compile leaves chatTemplateError set, reported by every renderChat.
     std::optional<ChatTemplate> chatTemplate;

@@ -66,7 +66,8 @@ Result<std::unique_ptr<ModelImpl>> ModelImpl::load(const std::string& path) {
     }
     info.chatTemplate = f.getString("tokenizer.chat_template", "");
     impl->weightSource = std::make_unique<GgufWeightSource>(impl->files);
-    MOE_ASSIGN_OR_RETURN(impl->forward, bindFamily(*impl->weightSource, spec));
+    impl->device = makeCpuBackend(1);
+    MOE_ASSIGN_OR_RETURN(impl->forward, bindFamily(*impl->weightSource, spec, *impl->device));
     return impl;
 }
 
@@ -114,7 +115,8 @@ Result<std::unique_ptr<ModelImpl>> ModelImpl::loadHfFolder(const std::string& di
     }
     MOE_ASSIGN_OR_RETURN(info.chatTemplate, hf::readChatTemplate(dir));
     impl->weightSource = std::move(src);
-    MOE_ASSIGN_OR_RETURN(impl->forward, bindFamily(*impl->weightSource, spec));
+    impl->device = makeCpuBackend(1);
+    MOE_ASSIGN_OR_RETURN(impl->forward, bindFamily(*impl->weightSource, spec, *impl->device));
     return impl;
 }
 

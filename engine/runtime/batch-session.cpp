@@ -2,7 +2,6 @@
 // one ForwardBatch (sequence ids and positions per token) and asks for each step's last row.
 #include "moe/batch.h"
 
-#include "core/thread-pool.h"
 #include "models/model-impl.h"
 #include "runtime/kv-cache.h"
 
@@ -14,7 +13,8 @@ class BatchSessionImpl {
 public:
     std::shared_ptr<const Model> model;
     KvCache cache;
-    std::unique_ptr<ThreadPool> pool;
+    std::unique_ptr<ComputeBackend> backend; // runs the forwards
+    std::unique_ptr<Workspace> ws;
     ExpertPolicy policy;
     std::vector<int> length; // per sequence slot: cached tokens, -1 when free
 };
@@ -39,7 +39,8 @@ Result<std::unique_ptr<BatchSession>> BatchSession::create(std::shared_ptr<const
         return Status(StatusCode::InvalidArgument, "batch: page size " + std::to_string(o.pageSize) + " is outside 1..4096");
     MOE_TRY(impl->cache.init(s.nLayer, int(total), kv.kDim, kv.vDim, o.maxSequences, seqLen,
                              o.pageSize > 0 ? o.pageSize : KvCache::kDefaultPageSize));
-    impl->pool = std::make_unique<ThreadPool>(o.nThreads);
+    impl->backend = makeCpuBackend(o.nThreads);
+    impl->ws = std::make_unique<Workspace>(*impl->backend);
     impl->length.assign(size_t(o.maxSequences), -1);
     return std::unique_ptr<BatchSession>(new BatchSession(std::move(impl)));
 }
@@ -111,7 +112,7 @@ Result<std::vector<std::vector<float>>> BatchSession::step(const std::vector<Seq
     b.pos = pos;
     b.logitRows = rows;
     ForwardContext ctx;
-    ctx.pool = m.pool.get();
+    ctx.ws = m.ws.get();
     ctx.policy = &m.policy;
     std::vector<float> logits;
     const Status st = m.model->impl().forward->forwardBatch(m.cache, b, logits, ctx);

@@ -1,4 +1,4 @@
-// Session: model + KV cache + thread pool on the CPU backend. generate() resets the cache,
+// Session: model + KV cache + a CPU compute backend (with its thread pool) and its scratch. generate() resets the cache,
 // prefills the prompt in one forward, then decodes token by token, streaming whole UTF-8
 // characters to the callback. Timing: TTFT is request start to the first sampled token.
 // Every forward runs under the session's expert policy; while routing collection is on, each
@@ -8,7 +8,6 @@
 //   generate: prefill -> [sample -> callback -> (stop?) -> decode one]* -> stats
 #include "moe/session.h"
 
-#include "core/thread-pool.h"
 #include "models/decoder.h"
 #include "models/ffn.h"
 #include "models/model-impl.h"
@@ -34,7 +33,8 @@ class SessionImpl {
 public:
     std::shared_ptr<const Model> model;
     KvCache cache;
-    std::unique_ptr<ThreadPool> pool;
+    std::unique_ptr<ComputeBackend> backend; // runs this session's forwards
+    std::unique_ptr<Workspace> ws;
     bool reusePrefix = true;
     std::vector<int32_t> cached; // the tokens whose K/V rows are in the cache, in order
     ExpertPolicy policy;         // every row in the cache was computed under this policy
@@ -93,7 +93,7 @@ public:
                               std::to_string(cache.capacity()));
         std::vector<float> logits;
         ForwardContext ctx;
-        ctx.pool = pool.get();
+        ctx.ws = ws.get();
         ctx.policy = &policy;
         RoutingCounts rc;
         rc.perToken = collectTokenRouting;
@@ -126,7 +126,8 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
     impl->clearStats();
     const KvGeometry kv = impl->model->impl().forward->kvGeometry();
     MOE_TRY(impl->cache.init(s.nLayer, nCtx, kv.kDim, kv.vDim));
-    impl->pool = std::make_unique<ThreadPool>(options.nThreads);
+    impl->backend = makeCpuBackend(options.nThreads);
+    impl->ws = std::make_unique<Workspace>(*impl->backend);
     return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 

@@ -161,7 +161,10 @@ private slots:
         QVERIFY(cache.init(s.nLayer, 128, kv.kDim, kv.vDim).isOk());
         std::vector<float> logits;
         RoutingCounts rc;
+        auto backend = makeCpuBackend(1);
+        Workspace ws(*backend);
         ForwardContext ctx;
+        ctx.ws = &ws;
         ctx.routing = &rc;
         QVERIFY(impl.forward->forward(cache, m_tokens, 0, true, logits, ctx).isOk());
         for (int il = 0; il < s.nLayer; ++il) {

@@ -125,11 +125,15 @@ private slots:
             spec.ropeInterleaved = interleaved;
             KvCache cache;
             std::vector<float> logits;
-            auto fam = bindFamily(*m.impl().weightSource, spec);
+            auto backend = makeCpuBackend(1);
+            Workspace ws(*backend);
+            ForwardContext ctx;
+            ctx.ws = &ws;
+            auto fam = bindFamily(*m.impl().weightSource, spec, *backend);
             if (!fam.isOk()) return logits;
             const KvGeometry kv = (*fam)->kvGeometry();
             if (!cache.init(spec.nLayer, 16, kv.kDim, kv.vDim).isOk()) return logits;
-            if (!(*fam)->forward(cache, tokens, 0, false, logits, ForwardContext{}).isOk()) logits.clear();
+            if (!(*fam)->forward(cache, tokens, 0, false, logits, ctx).isOk()) logits.clear();
             return logits;
         };
         const std::vector<float> la = run(**g, true), right = run(**h, false), wrong = run(**h, true);
