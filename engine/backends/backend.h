@@ -145,5 +145,9 @@ public:
 // The host backend: the ops on host memory over a ThreadPool (nThreads <= 0: all cores), matmul
 // by the optimized CPU kernels (backends/cpu/cpu-matmul.h), the rest by the engine/ops references.
 std::unique_ptr<ComputeBackend> makeCpuBackend(int nThreads);
+// The CUDA backend on GPU `device` (backends/cuda/cuda-backend.h): one stream, weights copied
+// once, quantized blocks read by the kernels. Unsupported in a build without CUDA; NotFound or
+// DeviceError (naming the runtime's reason) when the device cannot be used.
+Result<std::unique_ptr<ComputeBackend>> makeCudaBackend(int device);
 
 } // namespace moe

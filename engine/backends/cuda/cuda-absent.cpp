@@ -13,3 +13,12 @@ bool cudaBuilt() {
 }
 
 } // namespace moe::backend
+
+namespace moe {
+
+Result<std::unique_ptr<ComputeBackend>> makeCudaBackend(int device) {
+    return Status(StatusCode::Unsupported,
+                  "cuda:" + std::to_string(device) + ": this build has no CUDA backend (nvcc not found at build time)");
+}
+
+} // namespace moe
