@@ -16,15 +16,18 @@ if(NOT MOE_VULKAN STREQUAL "OFF")
     endif()
 endif()
 
-# moe_embed_shaders(OUT_VAR [TARGET name] SHADERS a.comp b.comp ...): compiles each shader with
+# moe_embed_shaders(OUT_VAR [TARGET name] [INCLUDES x.glsl ...] SHADERS a.comp b.comp ...): compiles
+# each shader with
 # glslc and writes a header <name>.spv.h defining `inline constexpr uint32_t kSpv_<name>[]`;
 # OUT_VAR receives the generated headers (add them to a target's sources). Include dir:
 # ${CMAKE_BINARY_DIR}/shaders. A custom command's outputs only get build rules for targets of the
 # directory that calls this; when the consuming target lives elsewhere (moe_engine is defined in
 # engine/, the shaders are embedded from engine/backends/vulkan/), pass TARGET and
-# add_dependencies(<consumer> <name>) so the headers exist before the consumer compiles.
+# add_dependencies(<consumer> <name>) so the headers exist before the consumer compiles. INCLUDES:
+# the files the shaders #include (GL_GOOGLE_include_directive); every shader is rebuilt when one
+# changes.
 function(moe_embed_shaders out_var)
-    cmake_parse_arguments(ARG "" "TARGET" "SHADERS" ${ARGN})
+    cmake_parse_arguments(ARG "" "TARGET" "SHADERS;INCLUDES" ${ARGN})
     set(out_dir ${CMAKE_BINARY_DIR}/shaders)
     file(MAKE_DIRECTORY ${out_dir})
     set(headers)
@@ -40,7 +43,7 @@ function(moe_embed_shaders out_var)
             COMMAND ${MOE_GLSLC} --target-env=vulkan1.1 -O -Werror -o ${spv} ${src}
             COMMAND ${CMAKE_COMMAND} -DSPV=${spv} -DHDR=${hdr} -DIDENT=${ident}
                     -P ${MOE_CMAKE_MODULE_DIR}/MoeSpvToHeader.cmake
-            DEPENDS ${src} ${MOE_CMAKE_MODULE_DIR}/MoeSpvToHeader.cmake
+            DEPENDS ${src} ${ARG_INCLUDES} ${MOE_CMAKE_MODULE_DIR}/MoeSpvToHeader.cmake
             COMMENT "glslc ${name}.comp"
             VERBATIM)
         list(APPEND headers ${hdr})

@@ -1,42 +1,39 @@
 #version 450
-// RMSNorm, f32: y[r, i] = x[r, i] / sqrt(mean_i(x[r, :]^2) + eps) * w[i].
-// Reference: engine/ops/rmsnorm.cpp. Host side: engine/backends/vulkan/vulkan-rmsnorm.cpp.
-// Launch: groupsX = min(nRows, maxComputeWorkGroupCount[0]) workgroups of 256 invocations;
-// workgroup g handles rows g, g + groupsX, ...; the invocations stride over the row, then a
-// shared-memory tree reduces the 256 partial sums. Indices are 32-bit: nRows * n < 2^32.
+#extension GL_GOOGLE_include_directive : require
+// RMSNorm over strided rows: y[r] = x[r] / sqrt(mean(x[r]^2) + eps) * w, rows of n values at
+// x + r * xStride and y + r * yStride (in place allowed). Reference: engine/ops/rmsnorm.cpp.
+// Launch: one workgroup of 256 invocations per row (groupIndex()); invocations stride over the
+// row, a shared-memory tree reduces the partial sums of squares.
 layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
 
 layout(std430, set = 0, binding = 0) readonly buffer XBuf { float x[]; };
 layout(std430, set = 0, binding = 1) readonly buffer WBuf { float w[]; };
-layout(std430, set = 0, binding = 2) writeonly buffer YBuf { float y[]; };
+layout(std430, set = 0, binding = 2) buffer YBuf { float y[]; };
+
+#include "common.glsl"
 
 layout(push_constant) uniform Push {
-    uint nRows;
-    uint n;
+    uint xOff, xStride, wOff, yOff, yStride, rows, n;
     float eps;
 } pc;
 
-const uint kGroupSize = 256;
-shared float partial[kGroupSize];
+const uint kGroup = 256;
+shared float partial[kGroup];
 
 void main() {
+    const uint row = groupIndex();
+    if (row >= pc.rows) return;
     const uint tid = gl_LocalInvocationID.x;
-    // The row loop is uniform across the workgroup, so every barrier() is reached by all.
-    for (uint row = gl_WorkGroupID.x; row < pc.nRows; row += gl_NumWorkGroups.x) {
-        const uint base = row * pc.n;
-        float sum = 0.0;
-        for (uint i = tid; i < pc.n; i += kGroupSize) {
-            const float v = x[base + i];
-            sum += v * v;
-        }
-        partial[tid] = sum;
+    const uint xb = pc.xOff + row * pc.xStride, yb = pc.yOff + row * pc.yStride;
+    float sum = 0.0;
+    for (uint i = tid; i < pc.n; i += kGroup) sum += x[xb + i] * x[xb + i];
+    partial[tid] = sum;
+    barrier();
+    for (uint stride = kGroup / 2; stride > 0; stride /= 2) {
+        if (tid < stride) partial[tid] += partial[tid + stride];
         barrier();
-        for (uint stride = kGroupSize / 2; stride > 0; stride /= 2) {
-            if (tid < stride) partial[tid] += partial[tid + stride];
-            barrier();
-        }
-        const float scale = 1.0 / sqrt(partial[0] / float(pc.n) + pc.eps);
-        for (uint i = tid; i < pc.n; i += kGroupSize) y[base + i] = x[base + i] * scale * w[i];
-        barrier(); // partial[0] is read above before the next row overwrites it
     }
+    const float scale = 1.0 / sqrt(partial[0] / float(pc.n) + pc.eps);
+    // Each invocation reads x[i] before writing y[i] for its own i only: in place is safe.
+    for (uint i = tid; i < pc.n; i += kGroup) y[yb + i] = x[xb + i] * scale * w[pc.wOff + i];
 }

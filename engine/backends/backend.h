@@ -145,6 +145,11 @@ public:
 // The host backend: the ops on host memory over a ThreadPool (nThreads <= 0: all cores), matmul
 // by the optimized CPU kernels (backends/cpu/cpu-matmul.h), the rest by the engine/ops references.
 std::unique_ptr<ComputeBackend> makeCpuBackend(int nThreads);
+
+// The Vulkan backend on physical device `device` (queryVulkan's index): the ops as compute shaders,
+// batched into one submission per download()/sync() (backends/vulkan/vulkan-backend.h).
+// Unsupported when Vulkan was not built; NotFound for a bad index; DeviceError otherwise.
+Result<std::unique_ptr<ComputeBackend>> makeVulkanBackend(int device);
 // The CUDA backend on GPU `device` (backends/cuda/cuda-backend.h): one stream, weights copied
 // once, quantized blocks read by the kernels. Unsupported in a build without CUDA; NotFound or
 // DeviceError (naming the runtime's reason) when the device cannot be used.

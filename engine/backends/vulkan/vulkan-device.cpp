@@ -1,8 +1,10 @@
 // queryVulkan(): the Vulkan physical devices the loader can see, with name, type, the largest
-// device-local heap, API version and subgroup size. Built for machines without a GPU: a missing
-// driver (no ICD) or any failing call becomes one `unavailable` line; nothing here aborts.
+// device-local heap, API version and the capabilities the kernels care about (vulkan-caps.h: fp16,
+// int8 dot, subgroup size and arithmetic, shared memory, 64-bit types) with the kernel path chosen.
+// Built for machines without a GPU: a missing driver (no ICD) or any failing call becomes one `unavailable` line; nothing here aborts.
 // lavapipe (Mesa's CPU device) counts as a device: it is what CI runs the Vulkan tests on.
 #include "backends/backend.h"
+#include "backends/vulkan/vulkan-caps.h"
 #include "backends/vulkan/vulkan-check.h"
 #include "backends/vulkan/vulkan-instance.h"
 
@@ -34,17 +36,8 @@ std::string versionText(uint32_t version) {
 }
 
 DeviceInfo describe(VkPhysicalDevice physical, int index) {
-    VkPhysicalDeviceSubgroupProperties subgroup{};
-    subgroup.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES;
-    VkPhysicalDeviceProperties2 props2{};
-    props2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
     VkPhysicalDeviceProperties props{};
     vkGetPhysicalDeviceProperties(physical, &props);
-    // The subgroup struct is only defined for 1.1 devices; 1.0 devices report no subgroup size.
-    if (props.apiVersion >= VK_API_VERSION_1_1) {
-        props2.pNext = &subgroup;
-        vkGetPhysicalDeviceProperties2(physical, &props2);
-    }
     VkPhysicalDeviceMemoryProperties memory{};
     vkGetPhysicalDeviceMemoryProperties(physical, &memory);
     uint64_t largestLocalHeap = 0;
@@ -60,8 +53,7 @@ DeviceInfo describe(VkPhysicalDevice physical, int index) {
     info.memoryBytes = largestLocalHeap;
     info.detail =
         std::string(deviceTypeName(props.deviceType)) + ", Vulkan " + versionText(props.apiVersion);
-    if (subgroup.subgroupSize > 0)
-        info.detail += ", subgroup " + std::to_string(subgroup.subgroupSize);
+    info.detail += "; " + vulkan::describeCapabilities(vulkan::queryCapabilities(physical));
     return info;
 }
 
