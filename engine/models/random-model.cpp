@@ -4,7 +4,11 @@
 // its own generator stream (seed, tensor index), so a tensor's values do not depend on the order
 // or the types of the others. Quantized types (q8_0 .. q6_k, q4_k_m) quantize the same values with
 // quants/ and the llama-quantize fallback of quant-schemes.h for rows that are not whole blocks.
+// Mixtral keeps this v0 writer (one sequential stream per tensor, so its files stay byte for byte
+// what they were); the other architectures come from random-model-arch.cpp (a stream per row).
 #include "moe/model-factory.h"
+
+#include "models/random-model-arch.h"
 
 #include "core/half.h"
 #include "core/rng.h"
@@ -13,6 +17,7 @@
 #include "ops/quants/quants.h"
 #include "tokenizers/byte-tokenizer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -54,20 +59,62 @@ Status fillTensor(std::span<uint8_t> out, uint32_t type, uint64_t seed, uint64_t
 
 std::vector<std::string> randomModelPresets(const std::string& arch) {
     if (arch == "mixtral") return {"tiny", "small"};
-    return {};
+    return randomArchPresets(arch);
+}
+
+std::vector<std::string> randomModelArchs() { return {"mixtral", "deepseek2", "qwen3moe", "olmoe"}; }
+
+Result<ModelSpec> randomModelSpec(const RandomModelOptions& o) {
+    if (o.arch != "mixtral") {
+        std::optional<ModelSpec> s = randomArchSpec(o.arch, o.preset, o.seed);
+        if (!s)
+            return Status(StatusCode::InvalidArgument,
+                          "make-model: no preset '" + o.preset + "' for architecture '" + o.arch + "'");
+        return *s;
+    }
+    Shape sh{};
+    if (!presetShape(o.preset, sh))
+        return Status(StatusCode::InvalidArgument, "make-model: unknown preset '" + o.preset + "' for mixtral");
+    std::vector<std::string> names;
+    std::vector<int32_t> types;
+    ByteTokenizer::standardVocabulary(names, types);
+    ModelSpec s;
+    s.architecture = "llama";
+    s.family = "gqa-moe";
+    s.name = "random mixtral-" + o.preset + " (seed " + std::to_string(o.seed) + ")";
+    s.nVocab = int(names.size());
+    s.nEmbd = sh.nEmbd;
+    s.nLayer = sh.nLayer;
+    s.nHead = sh.nHead;
+    s.nHeadKv = sh.nHeadKv;
+    s.headDim = sh.nEmbd / sh.nHead;
+    s.nRot = s.headDim;
+    s.nFf = sh.nFf;
+    s.nExpert = sh.nExpert;
+    s.nExpertUsed = sh.nExpertUsed;
+    s.nCtxTrain = sh.nCtx;
+    s.ropeTheta = 1e6f;
+    s.rmsEps = 1e-5f;
+    s.ropeInterleaved = true;
+    s.normTopkProb = true;
+    s.bosId = 1;
+    s.eosIds = {2};
+    return s;
 }
 
 Status writeRandomModel(const RandomModelOptions& o, const std::string& path) {
-    if (o.format == "hf") return writeRandomModelHf(o, path);
+    const std::vector<std::string> archs = randomModelArchs();
+    if (std::find(archs.begin(), archs.end(), o.arch) == archs.end())
+        return Status(StatusCode::Unsupported,
+                      "make-model: architecture '" + o.arch + "' is not available (mixtral, deepseek2, qwen3moe, olmoe)");
+    if (o.format == "hf") {
+        if (o.arch != "mixtral")
+            return Status(StatusCode::Unsupported,
+                          "make-model: --format hf is available for mixtral only, not " + o.arch);
+        return writeRandomModelHf(o, path);
+    }
     if (o.format != "gguf")
         return Status(StatusCode::InvalidArgument, "make-model: format '" + o.format + "' is not gguf or hf");
-    if (o.arch != "mixtral")
-        return Status(StatusCode::Unsupported,
-                      "make-model: architecture '" + o.arch + "' is not available yet (v0: mixtral)");
-    Shape s{};
-    if (!presetShape(o.preset, s))
-        return Status(StatusCode::InvalidArgument,
-                      "make-model: unknown preset '" + o.preset + "' for mixtral (tiny, small)");
     const std::optional<quants::QuantScheme> scheme = quants::quantScheme(o.type);
     if (!scheme) {
         std::string names;
@@ -75,6 +122,11 @@ Status writeRandomModel(const RandomModelOptions& o, const std::string& path) {
         return Status(StatusCode::InvalidArgument,
                       "make-model: type '" + o.type + "' is not available (" + names + ")");
     }
+    if (o.arch != "mixtral") return writeRandomArchModel(o, *scheme, path);
+    Shape s{};
+    if (!presetShape(o.preset, s))
+        return Status(StatusCode::InvalidArgument,
+                      "make-model: unknown preset '" + o.preset + "' for mixtral (tiny, small)");
 
     std::vector<std::string> names;
     std::vector<int32_t> types;
