@@ -2,6 +2,7 @@
 # internal host-callable ops (engine/backends/<x>/<x>-ops.h), so it adds engine/ to its includes.
 #   test-backend-cuda    labels engine;gpu     skips with a printed reason without a CUDA device
 #   test-backend-vulkan  labels engine;vulkan  runs on lavapipe (Mesa's CPU device) without a GPU
+#   test-vulkan-parity   labels engine;vulkan  the transformers parity goldens through the Vulkan backend
 if(MOE_HAVE_CUDA)
     moe_add_qtest(test-backend-cuda
         SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-backend-cuda.cpp
@@ -16,4 +17,9 @@ if(MOE_HAVE_VULKAN)
         LIBS moe_engine Vulkan::Vulkan
         LABELS engine vulkan)
     target_include_directories(test-backend-vulkan PRIVATE ${CMAKE_SOURCE_DIR}/engine)
+    moe_add_qtest(test-vulkan-parity
+        SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-vulkan-parity.cpp
+        LIBS moe_engine
+        LABELS engine vulkan)
+    target_include_directories(test-vulkan-parity PRIVATE ${CMAKE_SOURCE_DIR}/engine)
 endif()
