@@ -9,6 +9,12 @@ if(MOE_HAVE_CUDA)
         LIBS moe_engine
         LABELS engine gpu)
     target_include_directories(test-backend-cuda PRIVATE ${CMAKE_SOURCE_DIR}/engine)
+    # The transformers parity folders run through the CUDA backend (tests/data/parity).
+    moe_add_qtest(test-cuda-parity
+        SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-cuda-parity.cpp
+        LIBS moe_engine
+        LABELS engine gpu)
+    target_include_directories(test-cuda-parity PRIVATE ${CMAKE_SOURCE_DIR}/engine)
 endif()
 
 if(MOE_HAVE_VULKAN)

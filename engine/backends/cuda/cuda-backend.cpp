@@ -151,17 +151,12 @@ Result<ops::WeightView> CudaBackend::residentWeight(const ops::WeightView& host)
         return Status(StatusCode::Unsupported, "cuda: weight type " + weightTypeName(host) + " has no CUDA kernels");
     if (!bind()) return takeError();
     const size_t bytes = size_t(host.rows) * host.rowBytes();
+    // No de-duplication by host address: a later model's mapping can reuse an unmapped address.
     ops::WeightView dev = host;
-    const auto key = std::make_pair(host.data, bytes);
-    if (auto it = m_residentOf.find(key); it != m_residentOf.end()) {
-        dev.data = it->second;
-        return dev;
-    }
     DeviceBuffer buf;
     MOE_TRY(buf.allocate(std::max<size_t>(bytes, 16)));
     MOE_TRY(buf.upload(host.data, bytes));
     dev.data = buf.as<void>();
-    m_residentOf[key] = buf.as<void>();
     m_weights.push_back(std::move(buf));
     return dev;
 }

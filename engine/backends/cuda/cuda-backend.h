@@ -3,8 +3,8 @@
 //     routing.cu; cuBLAS for F32 dense weights) and never waits for the device; a failed launch is
 //     recorded and the next download()/sync() returns it (the first one, then it is cleared);
 //   - buffers from a caching allocator (cuda-allocator.h), op scratch kept by name and grown;
-//   - weights copied once by residentWeight/residentVector and owned by the backend (a host view
-//     uploaded twice maps to the same copy); quantized blocks stay quantized on the device;
+//   - weights copied by residentWeight/residentVector and owned by the backend until it is
+//     destroyed; quantized blocks stay quantized on the device;
 //   - the MoE block stays on the device: the router writes ids, a kernel sorts the slots by expert,
 //     one launch runs gate+up+SwiGLU for all selected experts, one runs down, one combines.
 #pragma once
@@ -20,7 +20,6 @@
 #include <map>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 
 namespace moe::cuda {
 
@@ -90,7 +89,6 @@ private:
     Status m_error;
     std::map<std::string, std::pair<void*, size_t>> m_scratch;
     std::deque<DeviceBuffer> m_weights; // resident copies, freed with the backend
-    std::map<std::pair<const void*, size_t>, void*> m_residentOf; // host (data, bytes) -> device copy
 };
 
 } // namespace moe::cuda
