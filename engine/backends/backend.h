@@ -150,9 +150,16 @@ std::unique_ptr<ComputeBackend> makeCpuBackend(int nThreads);
 // batched into one submission per download()/sync() (backends/vulkan/vulkan-backend.h).
 // Unsupported when Vulkan was not built; NotFound for a bad index; DeviceError otherwise.
 Result<std::unique_ptr<ComputeBackend>> makeVulkanBackend(int device);
+
 // The CUDA backend on GPU `device` (backends/cuda/cuda-backend.h): one stream, weights copied
 // once, quantized blocks read by the kernels. Unsupported in a build without CUDA; NotFound or
 // DeviceError (naming the runtime's reason) when the device cannot be used.
 Result<std::unique_ptr<ComputeBackend>> makeCudaBackend(int device);
+
+// A public device name ("cpu", "cuda", "cuda:N", "vulkan", "vulkan:N", "auto") as
+// "cpu" / "cuda:N" / "vulkan:N" for a device that is present; errors name what is missing.
+Result<std::string> resolveDevice(const std::string& requested);
+// The compute backend of a resolved device name (nThreads: the CPU's pool size).
+Result<std::unique_ptr<ComputeBackend>> makeDeviceBackend(const std::string& device, int nThreads);
 
 } // namespace moe

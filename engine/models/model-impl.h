@@ -9,7 +9,9 @@
 #include "moe/chat-template.h"
 #include "moe/model.h"
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 namespace moe {
@@ -33,7 +35,23 @@ public:
     // compile leaves chatTemplateError set, reported by every renderChat.
     std::optional<ChatTemplate> chatTemplate;
     void compileChatTemplate();
+
+    // A GPU the model runs on: its backend (the weights resident in its memory) and the family
+    // bound there. The model's sessions on that device share the backend, one forward at a time
+    // (lock); a CPU session has its own backend and uses `forward` above.
+    struct DeviceBinding {
+        std::string device; // "cuda:0", "vulkan:1"
+        std::unique_ptr<ComputeBackend> backend;
+        std::unique_ptr<FamilyForward> forward;
+        std::mutex lock;
+    };
+    // Binds the weights on a resolved device name once (thread-safe); later calls return it.
+    Result<DeviceBinding*> bindDevice(const std::string& device) const;
     Status chatTemplateError;
+
+private:
+    mutable std::mutex m_devicesMutex;
+    mutable std::map<std::string, std::unique_ptr<DeviceBinding>> m_devices;
 };
 
 } // namespace moe

@@ -132,6 +132,19 @@ Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
     return std::shared_ptr<const Model>(std::make_shared<Model>(std::move(impl)));
 }
 
+Result<ModelImpl::DeviceBinding*> ModelImpl::bindDevice(const std::string& device) const {
+    std::lock_guard<std::mutex> guard(m_devicesMutex);
+    auto it = m_devices.find(device);
+    if (it != m_devices.end()) return it->second.get();
+    auto binding = std::make_unique<DeviceBinding>();
+    binding->device = device;
+    MOE_ASSIGN_OR_RETURN(binding->backend, makeDeviceBackend(device, 1));
+    MOE_ASSIGN_OR_RETURN(binding->forward, bindFamily(*weightSource, info.spec, *binding->backend));
+    DeviceBinding* out = binding.get();
+    m_devices.emplace(device, std::move(binding));
+    return out;
+}
+
 Model::Model(std::unique_ptr<ModelImpl> impl) : m_impl(std::move(impl)) {}
 Model::~Model() = default;
 

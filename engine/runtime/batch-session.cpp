@@ -12,9 +12,9 @@ namespace moe {
 class BatchSessionImpl {
 public:
     std::shared_ptr<const Model> model;
-    KvCache cache;
-    std::unique_ptr<ComputeBackend> backend; // runs the forwards
+    std::unique_ptr<ComputeBackend> backend; // runs the forwards (the CPU)
     std::unique_ptr<Workspace> ws;
+    KvCache cache; // in the backend's memory: declared after it, destroyed before it
     ExpertPolicy policy;
     std::vector<int> length; // per sequence slot: cached tokens, -1 when free
 };
@@ -37,10 +37,10 @@ Result<std::unique_ptr<BatchSession>> BatchSession::create(std::shared_ptr<const
     const KvGeometry kv = impl->model->impl().forward->kvGeometry();
     if (o.pageSize < 0 || o.pageSize > 4096)
         return Status(StatusCode::InvalidArgument, "batch: page size " + std::to_string(o.pageSize) + " is outside 1..4096");
-    MOE_TRY(impl->cache.init(s.nLayer, int(total), kv.kDim, kv.vDim, o.maxSequences, seqLen,
-                             o.pageSize > 0 ? o.pageSize : KvCache::kDefaultPageSize));
     impl->backend = makeCpuBackend(o.nThreads);
     impl->ws = std::make_unique<Workspace>(*impl->backend);
+    MOE_TRY(impl->cache.init(*impl->backend, s.nLayer, int(total), kv.kDim, kv.vDim, o.maxSequences, seqLen,
+                             o.pageSize > 0 ? o.pageSize : KvCache::kDefaultPageSize));
     impl->length.assign(size_t(o.maxSequences), -1);
     return std::unique_ptr<BatchSession>(new BatchSession(std::move(impl)));
 }

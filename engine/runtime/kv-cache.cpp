@@ -2,11 +2,11 @@
 #include "runtime/kv-cache.h"
 
 #include <algorithm>
-#include <new>
 
 namespace moe {
 
-Status KvCache::init(int nLayer, int nTokens, int kDim, int vDim, int maxSeqs, int maxSeqLen, int pageSize) {
+Status KvCache::init(ComputeBackend& backend, int nLayer, int nTokens, int kDim, int vDim, int maxSeqs, int maxSeqLen,
+                     int pageSize) {
     if (nLayer <= 0 || nTokens <= 0 || kDim <= 0 || vDim < 0 || maxSeqs <= 0 || pageSize <= 0)
         return Status(StatusCode::InvalidArgument, "KV cache: invalid geometry");
     m_nLayer = nLayer;
@@ -16,18 +16,17 @@ Status KvCache::init(int nLayer, int nTokens, int kDim, int vDim, int maxSeqs, i
     m_maxSeqLen = maxSeqLen > 0 ? std::min(maxSeqLen, nTokens) : nTokens;
     const int pages = (nTokens + pageSize - 1) / pageSize;
     m_layerRows = size_t(pages) * size_t(pageSize);
-    const size_t perToken = size_t(kDim) + size_t(vDim);
-    try {
-        m_k.assign(size_t(nLayer) * m_layerRows * size_t(kDim), 0.0f);
-        m_v.assign(size_t(nLayer) * m_layerRows * size_t(vDim), 0.0f);
-    } catch (const std::bad_alloc&) {
-        m_k.clear();
-        m_v.clear();
+    const size_t kBytes = size_t(nLayer) * m_layerRows * size_t(kDim) * sizeof(float);
+    const size_t vBytes = size_t(nLayer) * m_layerRows * size_t(vDim) * sizeof(float);
+    auto k = backend.allocate(kBytes);
+    auto v = vDim > 0 ? backend.allocate(vBytes) : Result<BackendMemory>(BackendMemory());
+    if (!k.isOk() || !v.isOk())
         return Status(StatusCode::OutOfMemory,
-                      "KV cache: cannot allocate " + std::to_string(size_t(nLayer) * m_layerRows * perToken * sizeof(float)) +
-                          " bytes for " + std::to_string(nTokens) + " tokens x " + std::to_string(nLayer) +
+                      "KV cache: cannot allocate " + std::to_string(kBytes + vBytes) + " bytes on " + backend.name() +
+                          " for " + std::to_string(nTokens) + " tokens x " + std::to_string(nLayer) +
                           " layers (lower the context size)");
-    }
+    m_k = std::move(k).value();
+    m_v = std::move(v).value();
     m_tables.assign(size_t(maxSeqs), {});
     m_free.clear();
     for (int p = pages - 1; p >= 0; --p) m_free.push_back(p); // page 0 handed out first

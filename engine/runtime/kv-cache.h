@@ -1,4 +1,5 @@
-// KvCache: the paged KV cache (models/kv-view.h). One float32 page pool per layer, shared by up to
+// KvCache: the paged KV cache (models/kv-view.h) in a compute backend's memory (host memory for the
+// CPU, device memory for a GPU). One float32 page pool per layer, shared by up to
 // maxSeqs sequences; pages are handed out on reserve() and returned on release()/truncate(),
 // the same physical page index in every layer, so one page table per sequence serves all layers.
 // GQA keeps K and V rows of nHeadKv * headDim; MLA keeps one latent row (kv_lora_rank + rope
@@ -7,6 +8,7 @@
 //   sequence: empty --reserve(n)--> pages for [0, n) --truncate(m)--> pages for [0, m) --release--> empty
 #pragma once
 
+#include "backends/backend.h"
 #include "models/kv-view.h"
 #include "moe/status.h"
 
@@ -19,17 +21,17 @@ class KvCache final : public KvView {
 public:
     static constexpr int kDefaultPageSize = 64;
 
-    // Allocates nLayer pools of ceil(nTokens / pageSize) pages (rows of kDim + vDim floats) for
-    // sequences 0 .. maxSeqs-1, each at most maxSeqLen positions (0: nTokens); fails with
-    // OutOfMemory rather than throwing.
-    Status init(int nLayer, int nTokens, int kDim, int vDim, int maxSeqs = 1, int maxSeqLen = 0,
-                int pageSize = kDefaultPageSize);
+    // Allocates, on backend, nLayer pools of ceil(nTokens / pageSize) pages (rows of kDim + vDim
+    // floats) for sequences 0 .. maxSeqs-1, each at most maxSeqLen positions (0: nTokens); fails
+    // with OutOfMemory rather than throwing. The backend outlives the cache.
+    Status init(ComputeBackend& backend, int nLayer, int nTokens, int kDim, int vDim, int maxSeqs = 1,
+                int maxSeqLen = 0, int pageSize = kDefaultPageSize);
 
     int pageSize() const override { return m_pageSize; }
     int capacity() const override { return m_maxSeqLen; }
-    float* layerK(int il) override { return m_k.data() + size_t(il) * m_layerRows * size_t(m_kDim); }
+    float* layerK(int il) override { return m_k.as<float>() + size_t(il) * m_layerRows * size_t(m_kDim); }
     float* layerV(int il) override {
-        return m_vDim == 0 ? nullptr : m_v.data() + size_t(il) * m_layerRows * size_t(m_vDim);
+        return m_vDim == 0 ? nullptr : m_v.as<float>() + size_t(il) * m_layerRows * size_t(m_vDim);
     }
     const int32_t* pageTable(int seq) const override { return m_tables[size_t(seq)].data(); }
     Status reserve(int seq, int nPositions) override;
@@ -39,7 +41,7 @@ public:
 
     int maxSeqs() const { return int(m_tables.size()); }
     int freePages() const { return int(m_free.size()); }
-    uint64_t bytes() const { return (m_k.size() + m_v.size()) * sizeof(float); }
+    uint64_t bytes() const { return m_k.bytes() + m_v.bytes(); }
     int kDim() const { return m_kDim; }
     int vDim() const { return m_vDim; }
     int nLayer() const { return m_nLayer; }
@@ -51,7 +53,7 @@ private:
     int m_pageSize = kDefaultPageSize;
     int m_maxSeqLen = 0;
     size_t m_layerRows = 0; // pages * pageSize
-    std::vector<float> m_k, m_v;
+    BackendMemory m_k, m_v;
     std::vector<std::vector<int32_t>> m_tables; // per sequence: logical page -> physical page
     std::vector<int32_t> m_free;               // free physical pages (a stack)
 };

@@ -32,9 +32,13 @@ const char* stopReasonName(StopReason reason) {
 class SessionImpl {
 public:
     std::shared_ptr<const Model> model;
-    KvCache cache;
-    std::unique_ptr<ComputeBackend> backend; // runs this session's forwards
+    // Runs this session's forwards: its own CPU backend, or the model's shared GPU binding.
+    std::unique_ptr<ComputeBackend> ownBackend;
+    ModelImpl::DeviceBinding* gpu = nullptr;
+    const FamilyForward* forward = nullptr;
+    std::string device;
     std::unique_ptr<Workspace> ws;
+    KvCache cache; // in the backend's memory: declared after it, destroyed before it
     bool reusePrefix = true;
     std::vector<int32_t> cached; // the tokens whose K/V rows are in the cache, in order
     ExpertPolicy policy;         // every row in the cache was computed under this policy
@@ -84,7 +88,6 @@ public:
     }
 
     Result<std::vector<float>> evaluate(std::span<const int32_t> tokens, bool lastOnly) {
-        const ModelImpl& m = model->impl();
         const int nPast = int(cached.size());
         if (nPast + int(tokens.size()) > cache.capacity())
             return Status(StatusCode::InvalidArgument,
@@ -98,7 +101,12 @@ public:
         RoutingCounts rc;
         rc.perToken = collectTokenRouting;
         if (collectRouting || collectTokenRouting) ctx.routing = &rc;
-        MOE_TRY(m.forward->forward(cache, tokens, nPast, lastOnly, logits, ctx));
+        if (gpu) {
+            std::lock_guard<std::mutex> guard(gpu->lock);
+            MOE_TRY(forward->forward(cache, tokens, nPast, lastOnly, logits, ctx));
+        } else {
+            MOE_TRY(forward->forward(cache, tokens, nPast, lastOnly, logits, ctx));
+        }
         if (ctx.routing) accumulate(rc, tokens, nPast);
         cached.insert(cached.end(), tokens.begin(), tokens.end());
         return logits;
@@ -108,10 +116,6 @@ public:
 Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model,
                                                  const SessionOptions& options) {
     if (!model) return Status(StatusCode::InvalidArgument, "Session::create: no model");
-    if (options.device != "cpu")
-        return Status(StatusCode::Unsupported,
-                      "device '" + options.device + "': this build runs models on 'cpu' only "
-                      "(the CUDA and Vulkan forward come with issues [4 of 10] and [5 of 10])");
     const ModelSpec& s = model->spec();
     int nCtx = options.nCtx > 0 ? options.nCtx : std::min(s.nCtxTrain > 0 ? s.nCtxTrain : 4096, 4096);
     if (nCtx <= 0 || nCtx > (1 << 22))
@@ -124,10 +128,20 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
     impl->collectRouting = options.collectRouting || options.collectTokenRouting;
     impl->collectTokenRouting = options.collectTokenRouting;
     impl->clearStats();
-    const KvGeometry kv = impl->model->impl().forward->kvGeometry();
-    MOE_TRY(impl->cache.init(s.nLayer, nCtx, kv.kDim, kv.vDim));
-    impl->backend = makeCpuBackend(options.nThreads);
-    impl->ws = std::make_unique<Workspace>(*impl->backend);
+    MOE_ASSIGN_OR_RETURN(impl->device, resolveDevice(options.device));
+    ComputeBackend* backend = nullptr;
+    if (impl->device == "cpu") {
+        impl->ownBackend = makeCpuBackend(options.nThreads);
+        backend = impl->ownBackend.get();
+        impl->forward = impl->model->impl().forward.get();
+    } else {
+        MOE_ASSIGN_OR_RETURN(impl->gpu, impl->model->impl().bindDevice(impl->device));
+        backend = impl->gpu->backend.get();
+        impl->forward = impl->gpu->forward.get();
+    }
+    const KvGeometry kv = impl->forward->kvGeometry();
+    MOE_TRY(impl->cache.init(*backend, s.nLayer, nCtx, kv.kDim, kv.vDim));
+    impl->ws = std::make_unique<Workspace>(*backend);
     return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 

@@ -156,13 +156,13 @@ private slots:
     void routingCountsCoverEveryToken() {
         const ModelImpl& impl = m_model->impl();
         const ModelSpec& s = impl.info.spec;
-        KvCache cache;
-        const KvGeometry kv = impl.forward->kvGeometry();
-        QVERIFY(cache.init(s.nLayer, 128, kv.kDim, kv.vDim).isOk());
-        std::vector<float> logits;
-        RoutingCounts rc;
         auto backend = makeCpuBackend(1);
         Workspace ws(*backend);
+        KvCache cache;
+        const KvGeometry kv = impl.forward->kvGeometry();
+        QVERIFY(cache.init(*backend, s.nLayer, 128, kv.kDim, kv.vDim).isOk());
+        std::vector<float> logits;
+        RoutingCounts rc;
         ForwardContext ctx;
         ctx.ws = &ws;
         ctx.routing = &rc;

@@ -123,16 +123,16 @@ private slots:
         auto run = [&](const Model& m, bool interleaved) {
             ModelSpec spec = m.spec();
             spec.ropeInterleaved = interleaved;
-            KvCache cache;
             std::vector<float> logits;
             auto backend = makeCpuBackend(1);
             Workspace ws(*backend);
+            KvCache cache; // backend memory: destroyed before the backend
             ForwardContext ctx;
             ctx.ws = &ws;
             auto fam = bindFamily(*m.impl().weightSource, spec, *backend);
             if (!fam.isOk()) return logits;
             const KvGeometry kv = (*fam)->kvGeometry();
-            if (!cache.init(spec.nLayer, 16, kv.kDim, kv.vDim).isOk()) return logits;
+            if (!cache.init(*backend, spec.nLayer, 16, kv.kDim, kv.vDim).isOk()) return logits;
             if (!(*fam)->forward(cache, tokens, 0, false, logits, ctx).isOk()) logits.clear();
             return logits;
         };

@@ -19,7 +19,9 @@
 namespace moe {
 
 struct SessionOptions {
-    std::string device = "cpu"; // v0 runs the forward on "cpu"
+    // "cpu", "cuda", "cuda:N", "vulkan", "vulkan:N" or "auto" (a CUDA GPU, else a Vulkan GPU, else
+    // the CPU); a device that is absent or whose backend this build lacks is an error at create().
+    std::string device = "cpu";
     int nCtx = 0;               // 0: min(model context, 4096)
     int nThreads = 0;           // 0: hardware concurrency
     // generate() keeps the KV rows of the longest common prefix of the previous context and
