@@ -194,10 +194,10 @@ private slots:
         auto l2 = (*s2)->evaluate(m_tokens);
         QVERIFY(!l2.isOk());
         QVERIFY(l2.status().message().find("context") != std::string::npos);
-        SessionOptions bad;
+        SessionOptions badDevice;
         for (const char* device : {"tpu", "cuda:99", "vulkan:x"}) {
-            bad.device = device;
-            auto created = Session::create(m_model, bad);
+            badDevice.device = device;
+            auto created = Session::create(m_model, badDevice);
             QVERIFY(!created.isOk());
             QVERIFY(created.status().message().find(device) != std::string::npos);
         }
