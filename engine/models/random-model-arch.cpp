@@ -7,13 +7,17 @@
 // Scale: DeepSeek-V2-Lite is 15.7 B weights. A tensor's bytes are produced when the GGUF writer
 // reaches it (one tensor in memory: at most the 64-expert stacks, ~100-150 MB quantized), and each
 // row comes from its own generator stream, so a ThreadPool generates and quantizes row blocks of
-// one tensor in parallel; K-quant search dominates the time (docs/perf/cpu.md gives it).
+// one tensor in parallel. Q4_K and Q6_K rows are rounded on their range without ggml's scale search
+// (random-model-quant.h): with the search, V2-Lite's 10 B Q4_K weights took over an hour on two
+// shared cores; docs/perf/cpu.md gives the time without it.
 //
 // Vocabulary: the moe-bytes vocabulary (byte tokenizer, 261 tokens), padded with UNUSED tokens
 // named <unused_ID> up to the preset's vocabulary size (V2-Lite: 102400). ByteTokenizer reads any
 // token it does not know as a plain name, so text encodes to the first 261 ids and the padding
 // ids only ever come from sampling (they decode to no bytes).
 #include "models/random-model-arch.h"
+
+#include "models/random-model-quant.h"
 
 #include "core/rng.h"
 #include "core/thread-pool.h"
@@ -30,8 +34,8 @@ namespace moe {
 namespace {
 
 // Fields common to every preset: the byte vocabulary's specials, no tied head, no bias.
-ModelSpec baseSpec(const std::string& arch, const std::string& displayArch, const std::string& preset,
-                   uint64_t seed) {
+ModelSpec baseSpec(const std::string& arch, const std::string& displayArch,
+                   const std::string& preset, uint64_t seed) {
     ModelSpec s;
     s.architecture = arch;
     s.name = "random " + displayArch + "-" + preset + " (seed " + std::to_string(seed) + ")";
@@ -171,7 +175,8 @@ void addArchKeys(gguf::GgufWriter& w, const ModelSpec& s) {
         w.addUInt32(a + "attention.key_length", uint32_t(s.headDim));
         w.addUInt32(a + "attention.value_length", uint32_t(s.headDim));
         // qwen3moe: the expert size has its own key; olmoe: feed_forward_length is the expert size.
-        w.addUInt32(a + (s.architecture == "qwen3moe" ? "expert_feed_forward_length" : "feed_forward_length"),
+        w.addUInt32(a + (s.architecture == "qwen3moe" ? "expert_feed_forward_length"
+                                                      : "feed_forward_length"),
                     uint32_t(s.nFf));
     }
     w.addUInt32(a + "expert_count", uint32_t(s.nExpert));
@@ -192,9 +197,9 @@ void addArchKeys(gguf::GgufWriter& w, const ModelSpec& s) {
 enum class Fill { Matrix, Norm, Embedding };
 
 // Rows [0, out.size() / rowBytes) of one tensor: row r from Rng(seed, stream, r), converted by
-// quants::quantizeRow. Row blocks run on the pool; the first error wins.
-Status fillRows(ThreadPool& pool, std::span<uint8_t> out, uint32_t type, uint64_t seed, uint64_t stream,
-                Fill fill, int64_t rowLen) {
+// quantizeRowFast. Row blocks run on the pool; the first error wins.
+Status fillRows(ThreadPool& pool, std::span<uint8_t> out, uint32_t type, uint64_t seed,
+                uint64_t stream, Fill fill, int64_t rowLen) {
     const size_t rowBytes = quants::rowBytes(type, rowLen);
     const size_t nRows = out.size() / rowBytes;
     const float a = fill == Fill::Matrix ? std::sqrt(3.0f / float(rowLen)) : 1.0f;
@@ -209,7 +214,7 @@ Status fillRows(ThreadPool& pool, std::span<uint8_t> out, uint32_t type, uint64_
                 Rng rng(tensorKey * 0x9e3779b97f4a7c15ull + r);
                 for (float& v : row)
                     v = fill == Fill::Norm ? 1.0f + 0.1f * rng.symmetric() : a * rng.symmetric();
-                Status st = quants::quantizeRow(type, row.data(), out.data() + r * rowBytes, rowLen);
+                Status st = quantizeRowFast(type, row.data(), out.data() + r * rowBytes, rowLen);
                 if (!st.isOk()) {
                     errors[b] = std::move(st);
                     break;
@@ -229,10 +234,11 @@ std::vector<std::string> randomArchPresets(const std::string& arch) {
     return {};
 }
 
-std::optional<ModelSpec> randomArchSpec(const std::string& arch, const std::string& preset, uint64_t seed) {
+std::optional<ModelSpec> randomArchSpec(const std::string& arch, const std::string& preset,
+                                        uint64_t seed) {
     const std::vector<std::string> presets = randomArchPresets(arch);
     if (std::find(presets.begin(), presets.end(), preset) == presets.end()) return std::nullopt;
-    ModelSpec s = arch == "deepseek2" ? deepseekSpec(preset, seed)
+    ModelSpec s = arch == "deepseek2"  ? deepseekSpec(preset, seed)
                   : arch == "qwen3moe" ? qwen3moeSpec(seed)
                                        : olmoeSpec(seed);
     if (s.nVocab == 0) {
@@ -249,9 +255,10 @@ Status writeRandomArchModel(const RandomModelOptions& o, const quants::QuantSche
     const std::optional<ModelSpec> spec = randomArchSpec(o.arch, o.preset, o.seed);
     if (!spec) {
         std::string names;
-        for (const std::string& n : randomArchPresets(o.arch)) names += (names.empty() ? "" : ", ") + n;
-        return Status(StatusCode::InvalidArgument,
-                      "make-model: unknown preset '" + o.preset + "' for " + o.arch + " (" + names + ")");
+        for (const std::string& n : randomArchPresets(o.arch))
+            names += (names.empty() ? "" : ", ") + n;
+        return Status(StatusCode::InvalidArgument, "make-model: unknown preset '" + o.preset +
+                                                       "' for " + o.arch + " (" + names + ")");
     }
     const ModelSpec& s = *spec;
     std::vector<std::string> names;
@@ -263,7 +270,8 @@ Status writeRandomArchModel(const RandomModelOptions& o, const quants::QuantSche
     w.addString("general.name", s.name);
     w.addString("general.type", "model");
     w.addUInt32("general.file_type", scheme.fileType);
-    if (gguf::typeTraits(scheme.type)->blockSize > 1) w.addUInt32("general.quantization_version", 2);
+    if (gguf::typeTraits(scheme.type)->blockSize > 1)
+        w.addUInt32("general.quantization_version", 2);
     addArchKeys(w, s);
     w.addString("tokenizer.ggml.model", ByteTokenizer::kModelName);
     w.addStringArray("tokenizer.ggml.tokens", names);
@@ -294,8 +302,9 @@ Status writeRandomArchModel(const RandomModelOptions& o, const quants::QuantSche
         const std::string p = "blk." + std::to_string(il) + ".";
         MOE_TRY(add(p + "attn_norm.weight", {E}, N));
         if (s.architecture == "deepseek2") {
-            const uint64_t dq = uint64_t(s.qkNopeHeadDim + s.qkRopeHeadDim), R = uint64_t(s.kvLoraRank),
-                           dn = uint64_t(s.qkNopeHeadDim), dv = uint64_t(s.vHeadDim);
+            const uint64_t dq = uint64_t(s.qkNopeHeadDim + s.qkRopeHeadDim),
+                           R = uint64_t(s.kvLoraRank), dn = uint64_t(s.qkNopeHeadDim),
+                           dv = uint64_t(s.vHeadDim);
             if (s.qLoraRank > 0) {
                 MOE_TRY(add(p + "attn_q_a.weight", {E, uint64_t(s.qLoraRank)}, M));
                 MOE_TRY(add(p + "attn_q_a_norm.weight", {uint64_t(s.qLoraRank)}, N));
@@ -309,7 +318,8 @@ Status writeRandomArchModel(const RandomModelOptions& o, const quants::QuantSche
             MOE_TRY(add(p + "attn_v_b.weight", {R, dv, nh}, M));
             MOE_TRY(add(p + "attn_output.weight", {nh * dv, E}, M));
         } else {
-            const uint64_t Q = nh * uint64_t(s.headDim), KV = uint64_t(s.nHeadKv) * uint64_t(s.headDim);
+            const uint64_t Q = nh * uint64_t(s.headDim),
+                           KV = uint64_t(s.nHeadKv) * uint64_t(s.headDim);
             MOE_TRY(add(p + "attn_q.weight", {E, Q}, M));
             MOE_TRY(add(p + "attn_k.weight", {E, KV}, M));
             MOE_TRY(add(p + "attn_v.weight", {E, KV}, M));

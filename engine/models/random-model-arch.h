@@ -14,7 +14,8 @@ namespace moe {
 std::vector<std::string> randomArchPresets(const std::string& arch);
 
 // The spec (arch, preset, seed) loads as; nullopt when the pair is unknown.
-std::optional<ModelSpec> randomArchSpec(const std::string& arch, const std::string& preset, uint64_t seed);
+std::optional<ModelSpec> randomArchSpec(const std::string& arch, const std::string& preset,
+                                        uint64_t seed);
 
 // Writes the GGUF of randomArchSpec(o.arch, o.preset, o.seed) with its large matrices in scheme.
 // Every row is drawn from its own generator stream (seed, tensor, row), so row blocks are

@@ -32,9 +32,12 @@ struct Shape {
 };
 
 bool presetShape(const std::string& preset, Shape& s) {
-    if (preset == "tiny") s = {64, 2, 4, 2, 96, 4, 2, 2048};
-    else if (preset == "small") s = {256, 4, 8, 2, 512, 8, 2, 4096};
-    else return false;
+    if (preset == "tiny")
+        s = {64, 2, 4, 2, 96, 4, 2, 2048};
+    else if (preset == "small")
+        s = {256, 4, 8, 2, 512, 8, 2, 4096};
+    else
+        return false;
     return true;
 }
 
@@ -49,7 +52,8 @@ Status fillTensor(std::span<uint8_t> out, uint32_t type, uint64_t seed, uint64_t
     const size_t rowBytes = quants::rowBytes(type, int64_t(rowLen));
     std::vector<float> row(static_cast<size_t>(rowLen));
     for (size_t off = 0; off + rowBytes <= out.size(); off += rowBytes) {
-        for (float& v : row) v = fill == Fill::Norm ? 1.0f + 0.1f * rng.symmetric() : a * rng.symmetric();
+        for (float& v : row)
+            v = fill == Fill::Norm ? 1.0f + 0.1f * rng.symmetric() : a * rng.symmetric();
         MOE_TRY(quants::quantizeRow(type, row.data(), out.data() + off, int64_t(rowLen)));
     }
     return Status::ok();
@@ -62,19 +66,22 @@ std::vector<std::string> randomModelPresets(const std::string& arch) {
     return randomArchPresets(arch);
 }
 
-std::vector<std::string> randomModelArchs() { return {"mixtral", "deepseek2", "qwen3moe", "olmoe"}; }
+std::vector<std::string> randomModelArchs() {
+    return {"mixtral", "deepseek2", "qwen3moe", "olmoe"};
+}
 
 Result<ModelSpec> randomModelSpec(const RandomModelOptions& o) {
     if (o.arch != "mixtral") {
         std::optional<ModelSpec> s = randomArchSpec(o.arch, o.preset, o.seed);
         if (!s)
-            return Status(StatusCode::InvalidArgument,
-                          "make-model: no preset '" + o.preset + "' for architecture '" + o.arch + "'");
+            return Status(StatusCode::InvalidArgument, "make-model: no preset '" + o.preset +
+                                                           "' for architecture '" + o.arch + "'");
         return *s;
     }
     Shape sh{};
     if (!presetShape(o.preset, sh))
-        return Status(StatusCode::InvalidArgument, "make-model: unknown preset '" + o.preset + "' for mixtral");
+        return Status(StatusCode::InvalidArgument,
+                      "make-model: unknown preset '" + o.preset + "' for mixtral");
     std::vector<std::string> names;
     std::vector<int32_t> types;
     ByteTokenizer::standardVocabulary(names, types);
@@ -106,7 +113,8 @@ Status writeRandomModel(const RandomModelOptions& o, const std::string& path) {
     const std::vector<std::string> archs = randomModelArchs();
     if (std::find(archs.begin(), archs.end(), o.arch) == archs.end())
         return Status(StatusCode::Unsupported,
-                      "make-model: architecture '" + o.arch + "' is not available (mixtral, deepseek2, qwen3moe, olmoe)");
+                      "make-model: architecture '" + o.arch +
+                          "' is not available (mixtral, deepseek2, qwen3moe, olmoe)");
     if (o.format == "hf") {
         if (o.arch != "mixtral")
             return Status(StatusCode::Unsupported,
@@ -114,11 +122,13 @@ Status writeRandomModel(const RandomModelOptions& o, const std::string& path) {
         return writeRandomModelHf(o, path);
     }
     if (o.format != "gguf")
-        return Status(StatusCode::InvalidArgument, "make-model: format '" + o.format + "' is not gguf or hf");
+        return Status(StatusCode::InvalidArgument,
+                      "make-model: format '" + o.format + "' is not gguf or hf");
     const std::optional<quants::QuantScheme> scheme = quants::quantScheme(o.type);
     if (!scheme) {
         std::string names;
-        for (const std::string& n : quants::quantSchemeNames()) names += (names.empty() ? "" : ", ") + n;
+        for (const std::string& n : quants::quantSchemeNames())
+            names += (names.empty() ? "" : ", ") + n;
         return Status(StatusCode::InvalidArgument,
                       "make-model: type '" + o.type + "' is not available (" + names + ")");
     }
@@ -136,7 +146,8 @@ Status writeRandomModel(const RandomModelOptions& o, const std::string& path) {
 
     gguf::GgufWriter w;
     w.addString("general.architecture", "llama");
-    w.addString("general.name", "random mixtral-" + o.preset + " (seed " + std::to_string(o.seed) + ")");
+    w.addString("general.name",
+                "random mixtral-" + o.preset + " (seed " + std::to_string(o.seed) + ")");
     w.addString("general.type", "model");
     w.addUInt32("general.file_type", scheme->fileType); // the requested scheme, fallbacks included
     if (gguf::typeTraits(scheme->type)->blockSize > 1)
@@ -167,10 +178,12 @@ Status writeRandomModel(const RandomModelOptions& o, const std::string& path) {
     auto add = [&](const std::string& name, std::vector<uint64_t> ne, bool big, Fill fill) {
         const uint64_t id = stream++;
         const uint64_t rowLen = ne[0];
-        const uint32_t type = big ? quants::schemeTensorType(*scheme, name, ne) : uint32_t(gguf::GgmlType::F32);
-        return w.addTensor(name, std::move(ne), gguf::GgmlType(type), [=, seed = o.seed](std::span<uint8_t> out) {
-            return fillTensor(out, type, seed, id, fill, rowLen);
-        });
+        const uint32_t type =
+            big ? quants::schemeTensorType(*scheme, name, ne) : uint32_t(gguf::GgmlType::F32);
+        return w.addTensor(name, std::move(ne), gguf::GgmlType(type),
+                           [=, seed = o.seed](std::span<uint8_t> out) {
+                               return fillTensor(out, type, seed, id, fill, rowLen);
+                           });
     };
     const uint64_t E = uint64_t(s.nEmbd), Q = uint64_t(s.nHead) * headDim,
                    KV = uint64_t(s.nHeadKv) * headDim, F = uint64_t(s.nFf), X = uint64_t(s.nExpert);
