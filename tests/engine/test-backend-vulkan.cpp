@@ -63,10 +63,18 @@ HostWeight makeWeight(GgmlType type, int64_t rows, int64_t cols, uint32_t seed) 
     w.view.cols = cols;
     w.view.ggmlType = uint32_t(type);
     switch (type) {
-    case GgmlType::F32: w.view.type = ops::WeightType::F32; break;
-    case GgmlType::F16: w.view.type = ops::WeightType::F16; break;
-    case GgmlType::BF16: w.view.type = ops::WeightType::BF16; break;
-    default: w.view.type = ops::WeightType::Quantized; break;
+    case GgmlType::F32:
+        w.view.type = ops::WeightType::F32;
+        break;
+    case GgmlType::F16:
+        w.view.type = ops::WeightType::F16;
+        break;
+    case GgmlType::BF16:
+        w.view.type = ops::WeightType::BF16;
+        break;
+    default:
+        w.view.type = ops::WeightType::Quantized;
+        break;
     }
     w.bytes.resize(w.view.rowBytes() * size_t(rows));
     for (int64_t r = 0; r < rows; ++r) {
@@ -95,10 +103,10 @@ struct TypeCase {
     int64_t block;
 };
 const TypeCase kTypes[] = {
-    {"f32", GgmlType::F32, 1},      {"f16", GgmlType::F16, 1},      {"bf16", GgmlType::BF16, 1},
-    {"q4_0", GgmlType::Q4_0, 32},   {"q4_1", GgmlType::Q4_1, 32},   {"q5_0", GgmlType::Q5_0, 32},
-    {"q5_1", GgmlType::Q5_1, 32},   {"q8_0", GgmlType::Q8_0, 32},   {"q2_k", GgmlType::Q2_K, 256},
-    {"q3_k", GgmlType::Q3_K, 256},  {"q4_k", GgmlType::Q4_K, 256},  {"q5_k", GgmlType::Q5_K, 256},
+    {"f32", GgmlType::F32, 1},     {"f16", GgmlType::F16, 1},     {"bf16", GgmlType::BF16, 1},
+    {"q4_0", GgmlType::Q4_0, 32},  {"q4_1", GgmlType::Q4_1, 32},  {"q5_0", GgmlType::Q5_0, 32},
+    {"q5_1", GgmlType::Q5_1, 32},  {"q8_0", GgmlType::Q8_0, 32},  {"q2_k", GgmlType::Q2_K, 256},
+    {"q3_k", GgmlType::Q3_K, 256}, {"q4_k", GgmlType::Q4_K, 256}, {"q5_k", GgmlType::Q5_K, 256},
     {"q6_k", GgmlType::Q6_K, 256},
 };
 
@@ -137,6 +145,7 @@ private slots:
     void moeExpertsMatchReference();
     void routingStatisticsMatchCpu();
     void badPointerIsReported();
+    void longStreamsReuseDescriptorPools();
 
 private:
     bool ready() const { return m_vk != nullptr; }
@@ -166,7 +175,8 @@ void TestBackendVulkan::initTestCase() {
 
 void TestBackendVulkan::reportsVulkanDevice() {
     const DeviceReport report = listDevices();
-    QVERIFY(std::find(report.builtBackends.begin(), report.builtBackends.end(), "vulkan") != report.builtBackends.end());
+    QVERIFY(std::find(report.builtBackends.begin(), report.builtBackends.end(), "vulkan") !=
+            report.builtBackends.end());
     REQUIRE_DEVICE();
     for (const DeviceInfo& d : report.devices) {
         if (d.backend != "vulkan") continue;
@@ -175,18 +185,21 @@ void TestBackendVulkan::reportsVulkanDevice() {
         for (const char* field : {"Vulkan 1.", "fp16 ", "int8 dot ", "shared ", "kernels: "})
             QVERIFY2(d.detail.find(field) != std::string::npos, d.detail.c_str());
     }
-    QCOMPARE(makeVulkanBackend(int(report.devices.size()) + 5).status().code(), StatusCode::NotFound);
+    QCOMPARE(makeVulkanBackend(int(report.devices.size()) + 5).status().code(),
+             StatusCode::NotFound);
 }
 
 void TestBackendVulkan::embedMatchesCpu_data() {
     QTest::addColumn<int>("type");
-    for (const TypeCase& t : kTypes) QTest::addRow("%s", t.name) << int(t.type);
+    for (const TypeCase& t : kTypes)
+        QTest::addRow("%s", t.name) << int(t.type);
 }
 
 void TestBackendVulkan::embedMatchesCpu() {
     QFETCH(int, type);
     REQUIRE_DEVICE();
-    const TypeCase& tc = *std::find_if(std::begin(kTypes), std::end(kTypes), [&](auto& t) { return int(t.type) == type; });
+    const TypeCase& tc = *std::find_if(std::begin(kTypes), std::end(kTypes),
+                                       [&](auto& t) { return int(t.type) == type; });
     const HostWeight w = makeWeight(GgmlType(type), 11, oddCols(tc.block), 7);
     auto vw = m_vk->residentWeight(w.view);
     QVERIFY2(vw.isOk(), vw.status().message().c_str());
@@ -204,14 +217,16 @@ void TestBackendVulkan::matmulMatchesReference_data() {
     QTest::addColumn<int>("type");
     QTest::addColumn<int>("nTok");
     for (const TypeCase& t : kTypes)
-        for (int nTok : {1, 3, 6}) QTest::addRow("%s-tok%d", t.name, nTok) << int(t.type) << nTok;
+        for (int nTok : {1, 3, 6})
+            QTest::addRow("%s-tok%d", t.name, nTok) << int(t.type) << nTok;
 }
 
 void TestBackendVulkan::matmulMatchesReference() {
     QFETCH(int, type);
     QFETCH(int, nTok);
     REQUIRE_DEVICE();
-    const TypeCase& tc = *std::find_if(std::begin(kTypes), std::end(kTypes), [&](auto& t) { return int(t.type) == type; });
+    const TypeCase& tc = *std::find_if(std::begin(kTypes), std::end(kTypes),
+                                       [&](auto& t) { return int(t.type) == type; });
     const int64_t rows = 37, cols = oddCols(tc.block);
     const HostWeight w = makeWeight(GgmlType(type), rows, cols, uint32_t(type * 31 + nTok));
     const std::vector<float> x = randomVector(size_t(nTok * cols), -1.0f, 1.0f, uint32_t(nTok));
@@ -238,17 +253,20 @@ void TestBackendVulkan::matmulTransposedMatchesCpu_data() {
     QTest::addColumn<int>("type");
     QTest::addColumn<int>("nTok");
     for (const TypeCase& t : kTypes)
-        for (int nTok : {1, 5}) QTest::addRow("%s-tok%d", t.name, nTok) << int(t.type) << nTok;
+        for (int nTok : {1, 5})
+            QTest::addRow("%s-tok%d", t.name, nTok) << int(t.type) << nTok;
 }
 
 void TestBackendVulkan::matmulTransposedMatchesCpu() {
     QFETCH(int, type);
     QFETCH(int, nTok);
     REQUIRE_DEVICE();
-    const TypeCase& tc = *std::find_if(std::begin(kTypes), std::end(kTypes), [&](auto& t) { return int(t.type) == type; });
+    const TypeCase& tc = *std::find_if(std::begin(kTypes), std::end(kTypes),
+                                       [&](auto& t) { return int(t.type) == type; });
     const int64_t rows = 13, cols = oddCols(tc.block);
     const HostWeight w = makeWeight(GgmlType(type), rows + 4, cols, uint32_t(type + 5));
-    const ops::WeightView hostSub = w.view.rowsView(4, rows); // as DeepSeek's kv_b_proj rows of a head
+    const ops::WeightView hostSub =
+        w.view.rowsView(4, rows); // as DeepSeek's kv_b_proj rows of a head
     const std::vector<float> x = randomVector(size_t(nTok * rows), -1.0f, 1.0f, 3);
     std::vector<float> want(size_t(nTok * cols));
     m_cpu->matmulTransposed(x.data(), nTok, hostSub, want.data());
@@ -345,9 +363,11 @@ void TestBackendVulkan::ropeMatchesCpu() {
     RopeTable hostTable{f.invFreq.data(), factor};
     RopeTable devTable{vk.put(f.invFreq), factor};
     std::vector<float> want = x;
-    m_cpu->rope(want.data(), nTok, rowStride, nHead, headStride, offset, nRot, pos.data(), hostTable, interleaved);
+    m_cpu->rope(want.data(), nTok, rowStride, nHead, headStride, offset, nRot, pos.data(),
+                hostTable, interleaved);
     float* xV = vk.put(x);
-    m_vk->rope(xV, nTok, rowStride, nHead, headStride, offset, nRot, vk.put(pos), devTable, interleaved);
+    m_vk->rope(xV, nTok, rowStride, nHead, headStride, offset, nRot, vk.put(pos), devTable,
+               interleaved);
     const double err = maxNormalizedError(vk.get(xV, want.size()), want);
     QVERIFY2(err <= kTolerance, qPrintable(errText(err)));
 }
@@ -371,28 +391,29 @@ void TestBackendVulkan::attentionMatchesCpu() {
         sh.nHead = 6, sh.nHeadKv = 2, sh.dk = sh.dv = 12, sh.kStride = sh.vStride = 24;
     }
     sh.window = window;
-    // Two sequences in pages of 4 rows, interleaved in the pool: seq 0 pages 0,2,4,6,8 and seq 1
-    // pages 1,3,5,7,9 (up to 20 rows each). Queries: seq 0 at 140+ positions would not fit; here
-    // seq 0 prefills positions 10..14, seq 1 decodes position 18 (its 19 rows > one key tile? no:
-    // the tile is 128; a long row set is covered by a second case below).
+    // Two sequences in pages of 4 rows, interleaved in the pool: seq 0 owns pages 0,2,4,6,8 and
+    // seq 1 pages 1,3,5,7,9. Seq 0 prefills positions 10..14, seq 1 decodes position 18.
     const int pageSize = 4, nPages = 10, tableStride = 5;
     const std::vector<int32_t> tables = {0, 2, 4, 6, 8, 1, 3, 5, 7, 9};
     const std::vector<int32_t> seq = {0, 0, 0, 0, 0, 1};
     const std::vector<int32_t> pos = {10, 11, 12, 13, 14, 18};
     const int nTok = int(pos.size());
-    const std::vector<float> kc = randomVector(size_t(nPages * pageSize * sh.kStride), -1.0f, 1.0f, 21);
-    const std::vector<float> vc = randomVector(size_t(nPages * pageSize * sh.vStride), -1.0f, 1.0f, 22);
+    const std::vector<float> kc =
+        randomVector(size_t(nPages * pageSize * sh.kStride), -1.0f, 1.0f, 21);
+    const std::vector<float> vc =
+        randomVector(size_t(nPages * pageSize * sh.vStride), -1.0f, 1.0f, 22);
     const std::vector<float> q = randomVector(size_t(nTok * sh.nHead * sh.dk), -1.0f, 1.0f, 23);
     const float scale = 0.3f;
     PagedRows hostRows{tables.data(), tableStride, seq.data(), pageSize};
     std::vector<float> want(size_t(nTok * sh.nHead * sh.dv));
-    m_cpu->attention(q.data(), kc.data(), mla ? kc.data() : vc.data(), want.data(), nTok, pos.data(), hostRows, sh,
-                     scale);
+    m_cpu->attention(q.data(), kc.data(), mla ? kc.data() : vc.data(), want.data(), nTok,
+                     pos.data(), hostRows, sh, scale);
     Mem vk(m_vk.get());
     const float* kV = vk.put(kc);
     PagedRows devRows{vk.put(tables), tableStride, vk.put(seq), pageSize};
     float* oV = vk.put(std::vector<float>(want.size(), NAN));
-    m_vk->attention(vk.put(q), kV, mla ? kV : vk.put(vc), oV, nTok, vk.put(pos), devRows, sh, scale);
+    m_vk->attention(vk.put(q), kV, mla ? kV : vk.put(vc), oV, nTok, vk.put(pos), devRows, sh,
+                    scale);
     const double err = maxNormalizedError(vk.get(oV, want.size()), want);
     QVERIFY2(err <= kTolerance, qPrintable(errText(err)));
 
@@ -479,7 +500,8 @@ void TestBackendVulkan::moeExpertsMatchReference() {
     QFETCH(int, nTok);
     REQUIRE_DEVICE();
     const int nExp = 5, k = 2;
-    const int64_t nEmbd = type == int(GgmlType::F32) ? 40 : 256, nFf = type == int(GgmlType::F32) ? 24 : 256;
+    const int64_t nEmbd = type == int(GgmlType::F32) ? 40 : 256,
+                  nFf = type == int(GgmlType::F32) ? 24 : 256;
     // Stacked: one tensor per projection (GGUF *_exps); separate: one tensor per expert (HF).
     std::vector<HostWeight> host;
     ExpertSet set;
@@ -490,10 +512,12 @@ void TestBackendVulkan::moeExpertsMatchReference() {
             host.push_back(makeWeight(GgmlType(type), rows * nExp, cols, uint32_t(40 + proj)));
             auto r = m_vk->residentWeight(host.back().view);
             QVERIFY(r.isOk());
-            for (int e = 0; e < nExp; ++e) views.push_back(r->rowsView(e * rows, rows));
+            for (int e = 0; e < nExp; ++e)
+                views.push_back(r->rowsView(e * rows, rows));
         } else {
             for (int e = 0; e < nExp; ++e) {
-                host.push_back(makeWeight(GgmlType(type), rows, cols, uint32_t(50 + proj * 10 + e)));
+                host.push_back(
+                    makeWeight(GgmlType(type), rows, cols, uint32_t(50 + proj * 10 + e)));
                 auto r = m_vk->residentWeight(host.back().view);
                 QVERIFY(r.isOk());
                 views.push_back(*r);
@@ -503,10 +527,12 @@ void TestBackendVulkan::moeExpertsMatchReference() {
     QVERIFY(m_vk->prepareExperts(set).isOk());
     auto hostView = [&](int proj, int e) {
         const int64_t rows = proj == 2 ? nEmbd : nFf;
-        return stackedWeights ? host[size_t(proj)].view.rowsView(e * rows, rows) : host[size_t(proj * nExp + e)].view;
+        return stackedWeights ? host[size_t(proj)].view.rowsView(e * rows, rows)
+                              : host[size_t(proj * nExp + e)].view;
     };
     std::vector<int32_t> ids(size_t(nTok * k));
-    for (size_t s = 0; s < ids.size(); ++s) ids[s] = int32_t((s * 3 + s / 2) % nExp);
+    for (size_t s = 0; s < ids.size(); ++s)
+        ids[s] = int32_t((s * 3 + s / 2) % nExp);
     if (nTok > 1) ids[3] = -1; // a slot the threshold dropped
     const std::vector<float> w = randomVector(ids.size(), 0.1f, 1.0f, 61);
     const std::vector<float> x = randomVector(size_t(nTok * nEmbd), -1.0f, 1.0f, 62);
@@ -521,7 +547,8 @@ void TestBackendVulkan::moeExpertsMatchReference() {
             ops::matmul(x.data() + t * nEmbd, 1, hostView(1, e), u.data(), nullptr);
             ops::swiglu(g.data(), u.data(), g.data(), nFf);
             ops::matmul(g.data(), 1, hostView(2, e), d.data(), nullptr);
-            for (int64_t i = 0; i < nEmbd; ++i) want[size_t(t * nEmbd + i)] += w[size_t(t * k + j)] * d[size_t(i)];
+            for (int64_t i = 0; i < nEmbd; ++i)
+                want[size_t(t * nEmbd + i)] += w[size_t(t * k + j)] * d[size_t(i)];
         }
     Mem vk(m_vk.get());
     float* out = vk.put(std::vector<float>(want.size(), NAN));
@@ -534,7 +561,8 @@ void TestBackendVulkan::routingStatisticsMatchCpu() {
     REQUIRE_DEVICE();
     const int nSlots = 23, nExpert = 7;
     std::vector<int32_t> ids(nSlots);
-    for (int s = 0; s < nSlots; ++s) ids[size_t(s)] = s % 5 == 4 ? -1 : (s * 5) % nExpert;
+    for (int s = 0; s < nSlots; ++s)
+        ids[size_t(s)] = s % 5 == 4 ? -1 : (s * 5) % nExpert;
     const std::vector<float> w = randomVector(size_t(nSlots), 0.0f, 1.0f, 71);
     std::vector<int64_t> counts(nExpert, 3);
     std::vector<double> sums(nExpert, 0.25);
@@ -563,6 +591,20 @@ void TestBackendVulkan::badPointerIsReported() {
     QVERIFY(m_vk->sync().isOk()); // reported once; the backend goes on
     m_vk->add(y, y, 8);
     QCOMPARE(vk.get(y, 8), std::vector<float>(8, 2.0f));
+}
+
+// More dispatches in one submission than a descriptor pool holds (512 sets), three times over:
+// the stream moves to further pools and reuses them after each sync.
+void TestBackendVulkan::longStreamsReuseDescriptorPools() {
+    REQUIRE_DEVICE();
+    Mem vk(m_vk.get());
+    float* y = vk.put(std::vector<float>(5, 0.0f));
+    const float* one = vk.put(std::vector<float>(5, 1.0f));
+    for (int round = 1; round <= 3; ++round) {
+        for (int i = 0; i < 1100; ++i)
+            m_vk->add(y, one, 5);
+        QCOMPARE(vk.get(y, 5), std::vector<float>(5, float(1100 * round)));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestBackendVulkan)

@@ -43,13 +43,16 @@ public:
     Status init(ComputeBackend& be, int nLayer, KvGeometry g, int capacity) {
         m_capacity = capacity;
         const int nPages = (capacity + kPageSize - 1) / kPageSize;
-        for (int i = 0; i < nPages; ++i) m_table.push_back(nPages - 1 - i);
+        for (int i = 0; i < nPages; ++i)
+            m_table.push_back(nPages - 1 - i);
         const size_t rows = size_t(nPages) * kPageSize;
         for (int il = 0; il < nLayer; ++il) {
-            MOE_ASSIGN_OR_RETURN(BackendMemory k, be.allocate(rows * size_t(g.kDim) * sizeof(float)));
+            MOE_ASSIGN_OR_RETURN(BackendMemory k,
+                                 be.allocate(rows * size_t(g.kDim) * sizeof(float)));
             m_k.push_back(std::move(k));
             if (g.vDim > 0) {
-                MOE_ASSIGN_OR_RETURN(BackendMemory v, be.allocate(rows * size_t(g.vDim) * sizeof(float)));
+                MOE_ASSIGN_OR_RETURN(BackendMemory v,
+                                     be.allocate(rows * size_t(g.vDim) * sizeof(float)));
                 m_v.push_back(std::move(v));
             }
         }
@@ -61,7 +64,8 @@ public:
     float* layerV(int il) override { return m_v.empty() ? nullptr : m_v[size_t(il)].as<float>(); }
     const int32_t* pageTable(int) const override { return m_table.data(); }
     Status reserve(int, int n) override {
-        return n <= m_capacity ? Status::ok() : Status(StatusCode::OutOfMemory, "DeviceKv: capacity exceeded");
+        return n <= m_capacity ? Status::ok()
+                               : Status(StatusCode::OutOfMemory, "DeviceKv: capacity exceeded");
     }
 
 private:
@@ -72,7 +76,8 @@ private:
 };
 
 // Worst position of max|a - b| / max|b| over rows of nVocab.
-float worstRelative(const std::vector<float>& a, const float* b, size_t rows, size_t nVocab, int& position) {
+float worstRelative(const std::vector<float>& a, const float* b, size_t rows, size_t nVocab,
+                    int& position) {
     float worst = -1;
     for (size_t p = 0; p < rows; ++p) {
         float d = 0, m = 0;
@@ -118,7 +123,8 @@ void TestVulkanParity::initTestCase() {
 
 void TestVulkanParity::matchesTransformers_data() {
     QTest::addColumn<QString>("name");
-    for (const char* c : kCases) QTest::newRow(c) << QString(c);
+    for (const char* c : kCases)
+        QTest::newRow(c) << QString(c);
 }
 
 void TestVulkanParity::matchesTransformers() {
@@ -128,12 +134,14 @@ void TestVulkanParity::matchesTransformers() {
     QFile f(dir + "/golden.json");
     QVERIFY2(f.open(QIODevice::ReadOnly), qPrintable(dir + "/golden.json: cannot open"));
     std::vector<int32_t> prompt;
-    for (const QJsonValue v : QJsonDocument::fromJson(f.readAll()).object().value("prompt_ids").toArray())
+    for (const QJsonValue v :
+         QJsonDocument::fromJson(f.readAll()).object().value("prompt_ids").toArray())
         prompt.push_back(int32_t(v.toInt()));
     testing::NpyF32 golden;
     const std::string npyError = testing::readNpyF32((dir + "/logits.npy").toStdString(), golden);
     QVERIFY2(npyError.empty(), npyError.c_str());
-    QVERIFY(!prompt.empty() && golden.shape.size() == 2 && golden.shape[0] == int64_t(prompt.size()));
+    QVERIFY(!prompt.empty() && golden.shape.size() == 2 &&
+            golden.shape[0] == int64_t(prompt.size()));
     const size_t nVocab = size_t(golden.shape[1]), nTok = prompt.size();
 
     auto model = Model::load(dir.toStdString());
@@ -155,7 +163,8 @@ void TestVulkanParity::matchesTransformers() {
     int at = -1;
     const float batchRel = worstRelative(logits, golden.data.data(), nTok, nVocab, at);
     qInfo("%s batch: worst relative %g at position %d", qPrintable(name), double(batchRel), at);
-    QVERIFY2(batchRel <= kTolerance, qPrintable(QString("batch logits differ at position %1: %2").arg(at).arg(batchRel)));
+    QVERIFY2(batchRel <= kTolerance,
+             qPrintable(QString("batch logits differ at position %1: %2").arg(at).arg(batchRel)));
 
     // (2) token by token on a fresh cache.
     DeviceKv decodeCache;
@@ -163,14 +172,17 @@ void TestVulkanParity::matchesTransformers() {
     float decodeRel = 0;
     for (size_t t = 0; t < nTok; ++t) {
         std::vector<float> row;
-        const Status d = (*family)->forward(decodeCache, std::span(prompt).subspan(t, 1), int(t), true, row, ctx);
+        const Status d = (*family)->forward(decodeCache, std::span(prompt).subspan(t, 1), int(t),
+                                            true, row, ctx);
         QVERIFY2(d.isOk(), d.message().c_str());
         int unused = 0;
         const float rel = worstRelative(row, golden.data.data() + t * nVocab, 1, nVocab, unused);
         decodeRel = std::max(decodeRel, rel);
-        QVERIFY2(rel <= kTolerance, qPrintable(QString("decode logits differ at position %1: %2").arg(t).arg(rel)));
+        QVERIFY2(rel <= kTolerance,
+                 qPrintable(QString("decode logits differ at position %1: %2").arg(t).arg(rel)));
     }
-    qInfo("%s decode: worst relative %g over %zu positions", qPrintable(name), double(decodeRel), nTok);
+    qInfo("%s decode: worst relative %g over %zu positions", qPrintable(name), double(decodeRel),
+          nTok);
 }
 
 QTEST_GUILESS_MAIN(TestVulkanParity)

@@ -19,8 +19,10 @@ bool vulkanBuilt() {
 namespace moe {
 
 Result<std::unique_ptr<ComputeBackend>> makeVulkanBackend(int device) {
-    return Status(StatusCode::Unsupported, "vulkan: not built (Vulkan headers/loader or glslc not found at build "
-                                           "time); device " + std::to_string(device) + " cannot be opened");
+    return Status(StatusCode::Unsupported,
+                  "vulkan: not built (Vulkan headers/loader or glslc not found at build "
+                  "time); device " +
+                      std::to_string(device) + " cannot be opened");
 }
 
 } // namespace moe

@@ -29,7 +29,21 @@
 namespace moe::vulkan {
 
 // Weight storage types as the shaders number them (shaders/dequant.glsl kWeight*).
-enum class KernelWeight : uint32_t { F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K };
+enum class KernelWeight : uint32_t {
+    F32,
+    F16,
+    BF16,
+    Q4_0,
+    Q4_1,
+    Q5_0,
+    Q5_1,
+    Q8_0,
+    Q2_K,
+    Q3_K,
+    Q4_K,
+    Q5_K,
+    Q6_K
+};
 
 class VulkanBackend final : public ComputeBackend {
 public:
@@ -49,27 +63,32 @@ public:
     Status prepareExperts(ExpertSet& set) override;
 
     void embed(const ops::WeightView& table, const int32_t* ids, int n, float* out) override;
-    void rmsnorm(const float* x, int64_t xStride, const float* w, float* y, int64_t yStride, int rows, int n,
-                 float eps) override;
+    void rmsnorm(const float* x, int64_t xStride, const float* w, float* y, int64_t yStride,
+                 int rows, int n, float eps) override;
     void matmul(const float* x, int nTok, const ops::WeightView& w, float* y) override;
     void matmulTransposed(const float* x, int nTok, const ops::WeightView& w, float* y) override;
     void addRows(float* y, const float* b, int rows, int64_t n) override;
     void add(float* y, const float* x, int64_t n) override;
     void swiglu(const float* gate, const float* up, float* out, int64_t n) override;
-    void sigmoidGateAdd(float* out, const float* s, const float* x, const float* g, int nTok, int64_t n) override;
-    void copy2d(float* dst, int64_t dstStride, const float* src, int64_t srcStride, int rows, int64_t cols) override;
-    void gatherRows(float* dst, const float* src, const int32_t* rows, int n, int64_t width) override;
-    void scatterRows(float* dst, const float* src, const int32_t* rows, int n, int64_t width) override;
-    void rope(float* x, int nTok, int64_t rowStride, int nHead, int64_t headStride, int offset, int nRot,
-              const int32_t* pos, const RopeTable& freqs, bool interleaved) override;
-    void attention(const float* q, const float* kCache, const float* vCache, float* out, int nTok, const int32_t* pos,
-                   const PagedRows& rows, const ops::AttentionShape& shape, float scale) override;
-    void route(const float* logits, int nTok, int nExpert, const ops::RouterParams& params, float threshold,
-               bool renormalizeKept, int32_t* ids, float* weights) override;
+    void sigmoidGateAdd(float* out, const float* s, const float* x, const float* g, int nTok,
+                        int64_t n) override;
+    void copy2d(float* dst, int64_t dstStride, const float* src, int64_t srcStride, int rows,
+                int64_t cols) override;
+    void gatherRows(float* dst, const float* src, const int32_t* rows, int n,
+                    int64_t width) override;
+    void scatterRows(float* dst, const float* src, const int32_t* rows, int n,
+                     int64_t width) override;
+    void rope(float* x, int nTok, int64_t rowStride, int nHead, int64_t headStride, int offset,
+              int nRot, const int32_t* pos, const RopeTable& freqs, bool interleaved) override;
+    void attention(const float* q, const float* kCache, const float* vCache, float* out, int nTok,
+                   const int32_t* pos, const PagedRows& rows, const ops::AttentionShape& shape,
+                   float scale) override;
+    void route(const float* logits, int nTok, int nExpert, const ops::RouterParams& params,
+               float threshold, bool renormalizeKept, int32_t* ids, float* weights) override;
     void moeExperts(const float* x, int nTok, const int32_t* ids, const float* weights, int k,
                     const ExpertSet& experts, float* out) override;
-    void accumulateRouting(const int32_t* ids, const float* weights, int nSlots, int nExpert, int64_t* counts,
-                           double* sums) override;
+    void accumulateRouting(const int32_t* ids, const float* weights, int nSlots, int nExpert,
+                           int64_t* counts, double* sums) override;
 
     // --- for the per-op files ---
     // Pointers resolved for one dispatch: refs[i] binds pointer i; offset(i, unit) is its offset
@@ -82,13 +101,15 @@ public:
     };
     // False (and the error recorded, naming op) when a pointer is not backend memory, or an offset
     // is not a multiple of its element size.
-    bool bind(const char* op, std::initializer_list<std::pair<const void*, uint32_t>> ptrs, Bound& out);
+    bool bind(const char* op, std::initializer_list<std::pair<const void*, uint32_t>> ptrs,
+              Bound& out);
     // Records a dispatch of the named kernel; errors are recorded.
-    void run(const char* op, std::span<const uint32_t> spirv, std::vector<uint32_t> spec, const Bound& b,
-             const void* push, uint32_t pushBytes, uint32_t gx, uint32_t gy = 1, uint32_t gz = 1);
+    void run(const char* op, std::span<const uint32_t> spirv, std::vector<uint32_t> spec,
+             const Bound& b, const void* push, uint32_t pushBytes, uint32_t gx, uint32_t gy = 1,
+             uint32_t gz = 1);
     template <class P>
-    void run(const char* op, std::span<const uint32_t> spirv, std::vector<uint32_t> spec, const Bound& b,
-             const P& push, uint32_t gx, uint32_t gy = 1, uint32_t gz = 1) {
+    void run(const char* op, std::span<const uint32_t> spirv, std::vector<uint32_t> spec,
+             const Bound& b, const P& push, uint32_t gx, uint32_t gy = 1, uint32_t gz = 1) {
         static_assert(sizeof(P) <= Stream::kPushBytes);
         run(op, spirv, std::move(spec), b, &push, uint32_t(sizeof(P)), gx, gy, gz);
     }
@@ -100,7 +121,8 @@ public:
     // Records an error for op when value exceeds limit (32-bit kernel indexing and the like).
     bool fits(const char* op, const char* what, uint64_t value, uint64_t limit);
     // The shaders' weight type for a view; false (error recorded) for a type they lack.
-    bool kernelWeight(const char* op, const ops::WeightView& w, KernelWeight& out, uint32_t& nChunks);
+    bool kernelWeight(const char* op, const ops::WeightView& w, KernelWeight& out,
+                      uint32_t& nChunks);
     // Scratch of this backend (grown on demand, kept): index 0.. by purpose.
     void* scratch(int slot, size_t bytes);
 

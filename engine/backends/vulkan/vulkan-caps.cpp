@@ -30,7 +30,8 @@ Capabilities queryCapabilities(VkPhysicalDevice physical) {
     std::vector<VkExtensionProperties> extensions;
     if (vkEnumerateDeviceExtensionProperties(physical, nullptr, &count, nullptr) == VK_SUCCESS) {
         extensions.resize(count);
-        if (vkEnumerateDeviceExtensionProperties(physical, nullptr, &count, extensions.data()) != VK_SUCCESS)
+        if (vkEnumerateDeviceExtensionProperties(physical, nullptr, &count, extensions.data()) !=
+            VK_SUCCESS)
             extensions.clear();
         extensions.resize(count);
     }
@@ -57,7 +58,8 @@ Capabilities queryCapabilities(VkPhysicalDevice physical) {
                               (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
     if (m3.maxMemoryAllocationSize > 0) caps.maxAllocationBytes = m3.maxMemoryAllocationSize;
 
-    if (props.apiVersion >= VK_API_VERSION_1_2 || hasExtension(extensions, "VK_KHR_shader_float16_int8")) {
+    if (props.apiVersion >= VK_API_VERSION_1_2 ||
+        hasExtension(extensions, "VK_KHR_shader_float16_int8")) {
         VkPhysicalDeviceShaderFloat16Int8Features f16{};
         f16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES;
         VkPhysicalDeviceFeatures2 features2{};
@@ -73,7 +75,8 @@ std::string describeCapabilities(const Capabilities& c) {
     auto yes = [](bool b) { return b ? "yes" : "no"; };
     std::string s = std::string("fp16 ") + yes(c.fp16) + ", int8 dot " + yes(c.int8Dot);
     if (c.subgroupSize > 0)
-        s += ", subgroup " + std::to_string(c.subgroupSize) + (c.subgroupArithmetic ? " (arithmetic)" : "");
+        s += ", subgroup " + std::to_string(c.subgroupSize) +
+             (c.subgroupArithmetic ? " (arithmetic)" : "");
     s += ", shared " + std::to_string(c.sharedMemoryBytes / 1024) + " KiB";
     s += std::string(", fp64 ") + yes(c.fp64) + ", int64 " + yes(c.int64);
     if (c.cooperativeMatrix) s += ", cooperative matrix";

@@ -69,7 +69,8 @@ Result<std::unique_ptr<Context>> Context::create(int deviceIndex) {
     const VkCommandPoolCreateInfo poolInfo{
         .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
         .pNext = nullptr,
-        .flags = VK_COMMAND_POOL_CREATE_TRANSIENT_BIT | VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+        .flags =
+            VK_COMMAND_POOL_CREATE_TRANSIENT_BIT | VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
         .queueFamilyIndex = ctx->m_queueFamily,
     };
     MOE_VK_CHECK(vkCreateCommandPool(ctx->m_device, &poolInfo, nullptr, &ctx->m_commandPool));

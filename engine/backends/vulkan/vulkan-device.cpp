@@ -1,8 +1,9 @@
 // queryVulkan(): the Vulkan physical devices the loader can see, with name, type, the largest
 // device-local heap, API version and the capabilities the kernels care about (vulkan-caps.h: fp16,
 // int8 dot, subgroup size and arithmetic, shared memory, 64-bit types) with the kernel path chosen.
-// Built for machines without a GPU: a missing driver (no ICD) or any failing call becomes one `unavailable` line; nothing here aborts.
-// lavapipe (Mesa's CPU device) counts as a device: it is what CI runs the Vulkan tests on.
+// Built for machines without a GPU: a missing driver (no ICD) or any failing call becomes one
+// `unavailable` line; nothing here aborts. lavapipe (Mesa's CPU device) counts as a device: it is
+// what CI runs the Vulkan tests on.
 #include "backends/backend.h"
 #include "backends/vulkan/vulkan-caps.h"
 #include "backends/vulkan/vulkan-check.h"

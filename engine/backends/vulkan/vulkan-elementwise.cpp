@@ -34,21 +34,26 @@ void VulkanBackend::embed(const ops::WeightView& table, const int32_t* ids, int 
         return;
     struct {
         uint32_t wOff, idOff, outOff, n, cols, rowBytes, nChunks;
-    } push{b.offset(0, 1), b.offset(1), b.offset(2), u32(n), u32(table.cols), u32(int64_t(table.rowBytes())), nChunks};
+    } push{b.offset(0, 1), b.offset(1),     b.offset(2),
+           u32(n),         u32(table.cols), u32(int64_t(table.rowBytes())),
+           nChunks};
     const auto [gx, gy] = grid((nChunks + 63) / 64);
     run("embed", kSpv_embed, {uint32_t(type)}, b, push, gx, gy, u32(n));
 }
 
-void VulkanBackend::rmsnorm(const float* x, int64_t xStride, const float* w, float* y, int64_t yStride, int rows,
-                            int n, float eps) {
+void VulkanBackend::rmsnorm(const float* x, int64_t xStride, const float* w, float* y,
+                            int64_t yStride, int rows, int n, float eps) {
     Bound b;
-    if (rows <= 0 || n <= 0 || !fits("rmsnorm", "last element", uint64_t(rows) * uint64_t(std::max(xStride, yStride)), kIndexLimit) ||
+    if (rows <= 0 || n <= 0 ||
+        !fits("rmsnorm", "last element", uint64_t(rows) * uint64_t(std::max(xStride, yStride)),
+              kIndexLimit) ||
         !bind("rmsnorm", {{x, 4}, {w, 4}, {y, 4}}, b))
         return;
     struct {
         uint32_t xOff, xStride, wOff, yOff, yStride, rows, n;
         float eps;
-    } push{b.offset(0), u32(xStride), b.offset(1), b.offset(2), u32(yStride), u32(rows), u32(n), eps};
+    } push{b.offset(0),  u32(xStride), b.offset(1), b.offset(2),
+           u32(yStride), u32(rows),    u32(n),      eps};
     const auto [gx, gy] = grid(uint64_t(rows));
     run("rmsnorm", kSpv_rmsnorm, {}, b, push, gx, gy);
 }
@@ -56,7 +61,8 @@ void VulkanBackend::rmsnorm(const float* x, int64_t xStride, const float* w, flo
 void VulkanBackend::addRows(float* y, const float* bias, int rows, int64_t n) {
     Bound b;
     const uint64_t total = uint64_t(std::max(rows, 0)) * uint64_t(std::max<int64_t>(n, 0));
-    if (total == 0 || !fits("addRows", "elements", total, kIndexLimit) || !bind("addRows", {{y, 4}, {bias, 4}}, b))
+    if (total == 0 || !fits("addRows", "elements", total, kIndexLimit) ||
+        !bind("addRows", {{y, 4}, {bias, 4}}, b))
         return;
     struct {
         uint32_t yOff, xOff, total, n;
@@ -81,9 +87,11 @@ void VulkanBackend::swiglu(const float* gate, const float* up, float* out, int64
     run("swiglu", kSpv_swiglu, {}, b, push, gx, gy);
 }
 
-void VulkanBackend::sigmoidGateAdd(float* out, const float* s, const float* x, const float* g, int nTok, int64_t n) {
+void VulkanBackend::sigmoidGateAdd(float* out, const float* s, const float* x, const float* g,
+                                   int nTok, int64_t n) {
     Bound b;
-    if (nTok <= 0 || n <= 0 || !fits("sigmoidGateAdd", "elements", uint64_t(nTok) * uint64_t(n), kIndexLimit) ||
+    if (nTok <= 0 || n <= 0 ||
+        !fits("sigmoidGateAdd", "elements", uint64_t(nTok) * uint64_t(n), kIndexLimit) ||
         !bind("sigmoidGateAdd", {{out, 4}, {s, 4}, {x, 4}, {g, 4}}, b))
         return;
     struct {
@@ -101,51 +109,60 @@ struct CopyRowsPush {
 
 } // namespace
 
-void VulkanBackend::copy2d(float* dst, int64_t dstStride, const float* src, int64_t srcStride, int rows,
-                           int64_t cols) {
+void VulkanBackend::copy2d(float* dst, int64_t dstStride, const float* src, int64_t srcStride,
+                           int rows, int64_t cols) {
     Bound b;
     const uint64_t total = uint64_t(std::max(rows, 0)) * uint64_t(std::max<int64_t>(cols, 0));
-    if (total == 0 || !fits("copy2d", "elements", total, kIndexLimit) || !bind("copy2d", {{dst, 4}, {src, 4}}, b))
+    if (total == 0 || !fits("copy2d", "elements", total, kIndexLimit) ||
+        !bind("copy2d", {{dst, 4}, {src, 4}}, b))
         return;
-    const CopyRowsPush push{b.offset(0), u32(dstStride), b.offset(1), u32(srcStride), 0, u32(rows), u32(cols), 0};
+    const CopyRowsPush push{b.offset(0), u32(dstStride), b.offset(1), u32(srcStride),
+                            0,           u32(rows),      u32(cols),   0};
     const auto [gx, gy] = grid((total + 255) / 256);
     run("copy-rows", kSpv_copy_rows, {}, b, push, gx, gy);
 }
 
-void VulkanBackend::gatherRows(float* dst, const float* src, const int32_t* rows, int n, int64_t width) {
+void VulkanBackend::gatherRows(float* dst, const float* src, const int32_t* rows, int n,
+                               int64_t width) {
     Bound b;
     const uint64_t total = uint64_t(std::max(n, 0)) * uint64_t(std::max<int64_t>(width, 0));
     if (total == 0 || !fits("gatherRows", "elements", total, kIndexLimit) ||
         !bind("gatherRows", {{dst, 4}, {src, 4}, {rows, 4}}, b))
         return;
-    const CopyRowsPush push{b.offset(0), u32(width), b.offset(1), u32(width), b.offset(2), u32(n), u32(width), 1};
+    const CopyRowsPush push{b.offset(0), u32(width), b.offset(1), u32(width),
+                            b.offset(2), u32(n),     u32(width),  1};
     const auto [gx, gy] = grid((total + 255) / 256);
     run("copy-rows", kSpv_copy_rows, {}, b, push, gx, gy);
 }
 
-void VulkanBackend::scatterRows(float* dst, const float* src, const int32_t* rows, int n, int64_t width) {
+void VulkanBackend::scatterRows(float* dst, const float* src, const int32_t* rows, int n,
+                                int64_t width) {
     Bound b;
     const uint64_t total = uint64_t(std::max(n, 0)) * uint64_t(std::max<int64_t>(width, 0));
     if (total == 0 || !fits("scatterRows", "elements", total, kIndexLimit) ||
         !bind("scatterRows", {{dst, 4}, {src, 4}, {rows, 4}}, b))
         return;
-    const CopyRowsPush push{b.offset(0), u32(width), b.offset(1), u32(width), b.offset(2), u32(n), u32(width), 2};
+    const CopyRowsPush push{b.offset(0), u32(width), b.offset(1), u32(width),
+                            b.offset(2), u32(n),     u32(width),  2};
     const auto [gx, gy] = grid((total + 255) / 256);
     run("copy-rows", kSpv_copy_rows, {}, b, push, gx, gy);
 }
 
-void VulkanBackend::rope(float* x, int nTok, int64_t rowStride, int nHead, int64_t headStride, int offset, int nRot,
-                         const int32_t* pos, const RopeTable& freqs, bool interleaved) {
+void VulkanBackend::rope(float* x, int nTok, int64_t rowStride, int nHead, int64_t headStride,
+                         int offset, int nRot, const int32_t* pos, const RopeTable& freqs,
+                         bool interleaved) {
     Bound b;
-    const uint64_t total = uint64_t(std::max(nTok, 0)) * uint64_t(std::max(nHead, 0)) * uint64_t(std::max(nRot / 2, 0));
+    const uint64_t total = uint64_t(std::max(nTok, 0)) * uint64_t(std::max(nHead, 0)) *
+                           uint64_t(std::max(nRot / 2, 0));
     if (total == 0 || !fits("rope", "rotations", total, kIndexLimit) ||
         !bind("rope", {{x, 4}, {pos, 4}, {freqs.invFreq, 4}}, b))
         return;
     struct {
         uint32_t xOff, posOff, fOff, nTok, rowStride, nHead, headStride, offset, half, interleaved;
         float attentionFactor;
-    } push{b.offset(0), b.offset(1),       b.offset(2),      u32(nTok),          u32(rowStride), u32(nHead),
-           u32(headStride), u32(offset), u32(nRot / 2), interleaved ? 1u : 0u, freqs.attentionFactor};
+    } push{b.offset(0),          b.offset(1),     b.offset(2), u32(nTok),     u32(rowStride),
+           u32(nHead),           u32(headStride), u32(offset), u32(nRot / 2), interleaved ? 1u : 0u,
+           freqs.attentionFactor};
     const auto [gx, gy] = grid((total + 255) / 256);
     run("rope", kSpv_rope, {}, b, push, gx, gy);
 }

@@ -26,15 +26,18 @@ void VulkanBackend::matmul(const float* x, int nTok, const ops::WeightView& w, f
     uint32_t nChunks = 0;
     Bound b;
     if (nTok <= 0 || w.rows <= 0 || !kernelWeight("matmul", w, type, nChunks) ||
-        !fits("matmul", "activation elements", uint64_t(nTok) * uint64_t(std::max(w.cols, w.rows)), UINT32_MAX) ||
+        !fits("matmul", "activation elements", uint64_t(nTok) * uint64_t(std::max(w.cols, w.rows)),
+              UINT32_MAX) ||
         !fits("matmul", "weight bytes", uint64_t(w.rows) * w.rowBytes(), UINT32_MAX) ||
         !bind("matmul", {{x, 4}, {w.data, 1}, {y, 4}}, b))
         return;
     const uint32_t tile = tokenTile(nTok);
-    const MatmulPush push{b.offset(0), b.offset(1, 1), b.offset(2), uint32_t(nTok), uint32_t(w.rows),
-                          uint32_t(w.cols), uint32_t(w.rowBytes()), nChunks};
+    const MatmulPush push{
+        b.offset(0),      b.offset(1, 1),         b.offset(2), uint32_t(nTok), uint32_t(w.rows),
+        uint32_t(w.cols), uint32_t(w.rowBytes()), nChunks};
     const auto [gx, gy] = grid(uint64_t(w.rows));
-    run("matmul", kSpv_matmul, {uint32_t(type), tile}, b, push, gx, gy, (uint32_t(nTok) + tile - 1) / tile);
+    run("matmul", kSpv_matmul, {uint32_t(type), tile}, b, push, gx, gy,
+        (uint32_t(nTok) + tile - 1) / tile);
 }
 
 void VulkanBackend::matmulTransposed(const float* x, int nTok, const ops::WeightView& w, float* y) {
@@ -42,14 +45,17 @@ void VulkanBackend::matmulTransposed(const float* x, int nTok, const ops::Weight
     uint32_t nChunks = 0;
     Bound b;
     if (nTok <= 0 || w.cols <= 0 || !kernelWeight("matmulTransposed", w, type, nChunks) ||
-        !fits("matmulTransposed", "activation elements", uint64_t(nTok) * uint64_t(std::max(w.cols, w.rows)), UINT32_MAX) ||
+        !fits("matmulTransposed", "activation elements",
+              uint64_t(nTok) * uint64_t(std::max(w.cols, w.rows)), UINT32_MAX) ||
         !fits("matmulTransposed", "weight bytes", uint64_t(w.rows) * w.rowBytes(), UINT32_MAX) ||
         !bind("matmulTransposed", {{x, 4}, {w.data, 1}, {y, 4}}, b))
         return;
-    const MatmulPush push{b.offset(0), b.offset(1, 1), b.offset(2), uint32_t(nTok), uint32_t(w.rows),
-                          uint32_t(w.cols), uint32_t(w.rowBytes()), nChunks};
+    const MatmulPush push{
+        b.offset(0),      b.offset(1, 1),         b.offset(2), uint32_t(nTok), uint32_t(w.rows),
+        uint32_t(w.cols), uint32_t(w.rowBytes()), nChunks};
     const auto [gx, gy] = grid((nChunks + 63) / 64);
-    run("matmul-transposed", kSpv_matmul_transposed, {uint32_t(type)}, b, push, gx, gy, uint32_t(nTok));
+    run("matmul-transposed", kSpv_matmul_transposed, {uint32_t(type)}, b, push, gx, gy,
+        uint32_t(nTok));
 }
 
 } // namespace moe::vulkan

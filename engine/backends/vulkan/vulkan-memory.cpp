@@ -9,8 +9,8 @@
 
 namespace moe::vulkan {
 
-Status createBoundBuffer(Context& ctx, VkDeviceSize bytes, VkMemoryPropertyFlags wanted, bool required,
-                         VkBuffer& buffer, VkDeviceMemory& memory) {
+Status createBoundBuffer(Context& ctx, VkDeviceSize bytes, VkMemoryPropertyFlags wanted,
+                         bool required, VkBuffer& buffer, VkDeviceMemory& memory) {
     const VkBufferCreateInfo info{
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
         .pNext = nullptr,
@@ -28,14 +28,16 @@ Status createBoundBuffer(Context& ctx, VkDeviceSize bytes, VkMemoryPropertyFlags
     const VkPhysicalDeviceMemoryProperties& mem = ctx.memoryProperties();
     uint32_t typeIndex = UINT32_MAX;
     for (uint32_t t = 0; t < mem.memoryTypeCount && typeIndex == UINT32_MAX; ++t)
-        if ((req.memoryTypeBits & (1u << t)) && (mem.memoryTypes[t].propertyFlags & wanted) == wanted) typeIndex = t;
+        if ((req.memoryTypeBits & (1u << t)) &&
+            (mem.memoryTypes[t].propertyFlags & wanted) == wanted)
+            typeIndex = t;
     for (uint32_t t = 0; t < mem.memoryTypeCount && typeIndex == UINT32_MAX && !required; ++t)
         if (req.memoryTypeBits & (1u << t)) typeIndex = t;
     if (typeIndex == UINT32_MAX) {
         vkDestroyBuffer(ctx.device(), buffer, nullptr);
         buffer = VK_NULL_HANDLE;
-        return Status(StatusCode::NotFound, "vulkan: no memory type with properties " + std::to_string(wanted) +
-                                                " for a storage buffer");
+        return Status(StatusCode::NotFound, "vulkan: no memory type with properties " +
+                                                std::to_string(wanted) + " for a storage buffer");
     }
     const VkMemoryAllocateInfo allocInfo{
         .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
@@ -67,7 +69,8 @@ void DeviceHeap::destroyChunk(Chunk& c) {
 
 Result<size_t> DeviceHeap::createChunk(VkDeviceSize bytes, bool dedicated) {
     auto chunk = std::make_unique<Chunk>();
-    MOE_TRY(createBoundBuffer(m_ctx, bytes, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, false, chunk->buffer, chunk->memory));
+    MOE_TRY(createBoundBuffer(m_ctx, bytes, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, false,
+                              chunk->buffer, chunk->memory));
     chunk->size = bytes;
     chunk->dedicated = dedicated;
     chunk->freeRanges[0] = bytes;
@@ -76,12 +79,15 @@ Result<size_t> DeviceHeap::createChunk(VkDeviceSize bytes, bool dedicated) {
 }
 
 Result<void*> DeviceHeap::allocate(size_t requested) {
-    const VkDeviceSize bytes = (std::max<VkDeviceSize>(requested, 1) + kAlignment - 1) / kAlignment * kAlignment;
+    const VkDeviceSize bytes =
+        (std::max<VkDeviceSize>(requested, 1) + kAlignment - 1) / kAlignment * kAlignment;
     const Capabilities& caps = m_ctx.caps();
-    if (bytes > caps.maxStorageBufferRange || bytes > caps.maxAllocationBytes || bytes >= (VkDeviceSize(1) << kAddressShift))
-        return Status(StatusCode::OutOfMemory, "vulkan: an allocation of " + std::to_string(requested) +
-                                                   " bytes exceeds the device's storage-buffer range (" +
-                                                   std::to_string(caps.maxStorageBufferRange) + " bytes)");
+    if (bytes > caps.maxStorageBufferRange || bytes > caps.maxAllocationBytes ||
+        bytes >= (VkDeviceSize(1) << kAddressShift))
+        return Status(StatusCode::OutOfMemory,
+                      "vulkan: an allocation of " + std::to_string(requested) +
+                          " bytes exceeds the device's storage-buffer range (" +
+                          std::to_string(caps.maxStorageBufferRange) + " bytes)");
     size_t id = m_chunks.size();
     VkDeviceSize offset = 0;
     for (size_t i = 0; i < m_chunks.size() && id == m_chunks.size(); ++i) {
@@ -98,7 +104,9 @@ Result<void*> DeviceHeap::allocate(size_t requested) {
         }
     }
     if (id == m_chunks.size()) {
-        const VkDeviceSize chunkBytes = std::min<VkDeviceSize>(kChunkBytes, std::min(caps.maxStorageBufferRange, caps.maxAllocationBytes) / kAlignment * kAlignment);
+        const VkDeviceSize chunkBytes = std::min<VkDeviceSize>(
+            kChunkBytes, std::min(caps.maxStorageBufferRange, caps.maxAllocationBytes) /
+                             kAlignment * kAlignment);
         const bool dedicated = bytes > chunkBytes;
         MOE_ASSIGN_OR_RETURN(id, createChunk(dedicated ? bytes : chunkBytes, dedicated));
         Chunk& c = *m_chunks[id];
@@ -180,9 +188,9 @@ Result<StagingArena::Slice> StagingArena::take(VkDeviceSize requested) {
     }
     Block b;
     b.size = std::max(bytes, kBlockBytes);
-    MOE_TRY(createBoundBuffer(m_ctx, b.size,
-                              VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, true,
-                              b.buffer, b.memory));
+    MOE_TRY(createBoundBuffer(
+        m_ctx, b.size, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+        true, b.buffer, b.memory));
     const VkResult r = vkMapMemory(m_ctx.device(), b.memory, 0, VK_WHOLE_SIZE, 0, &b.host);
     if (r != VK_SUCCESS) {
         vkDestroyBuffer(m_ctx.device(), b.buffer, nullptr);
@@ -196,7 +204,8 @@ Result<StagingArena::Slice> StagingArena::take(VkDeviceSize requested) {
 }
 
 void StagingArena::reset() {
-    for (Block& b : m_blocks) b.used = 0;
+    for (Block& b : m_blocks)
+        b.used = 0;
     m_inUse = 0;
 }
 

@@ -72,7 +72,7 @@ private:
 
     Context& m_ctx;
     std::vector<std::unique_ptr<Chunk>> m_chunks; // index = chunk id; null once destroyed
-    std::vector<size_t> m_dying;                  // dedicated chunks released, destroyed in collect()
+    std::vector<size_t> m_dying; // dedicated chunks released, destroyed in collect()
 };
 
 // Host-visible, host-coherent buffers handed out linearly for one submission's uploads and
@@ -111,7 +111,7 @@ private:
 
 // A buffer bound to fresh memory of a type with `wanted` properties (falling back to any type
 // the buffer allows when `wanted` is only a preference). Shared by the heap and the arena.
-Status createBoundBuffer(Context& ctx, VkDeviceSize bytes, VkMemoryPropertyFlags wanted, bool required,
-                         VkBuffer& buffer, VkDeviceMemory& memory);
+Status createBoundBuffer(Context& ctx, VkDeviceSize bytes, VkMemoryPropertyFlags wanted,
+                         bool required, VkBuffer& buffer, VkDeviceMemory& memory);
 
 } // namespace moe::vulkan

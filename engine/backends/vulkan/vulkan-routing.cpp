@@ -13,14 +13,14 @@
 
 namespace moe::vulkan {
 
-void VulkanBackend::route(const float* logits, int nTok, int nExpert, const ops::RouterParams& p, float threshold,
-                          bool renormalizeKept, int32_t* ids, float* weights) {
+void VulkanBackend::route(const float* logits, int nTok, int nExpert, const ops::RouterParams& p,
+                          float threshold, bool renormalizeKept, int32_t* ids, float* weights) {
     Bound b;
     if (nTok <= 0) return;
     if (p.k < 1 || p.k > nExpert || (p.nGroup > 1 && nExpert % p.nGroup != 0)) {
-        check(Status(StatusCode::InvalidArgument, "vulkan route: k " + std::to_string(p.k) + " of " +
-                                                      std::to_string(nExpert) + " experts in " +
-                                                      std::to_string(p.nGroup) + " groups"));
+        check(Status(StatusCode::InvalidArgument,
+                     "vulkan route: k " + std::to_string(p.k) + " of " + std::to_string(nExpert) +
+                         " experts in " + std::to_string(p.nGroup) + " groups"));
         return;
     }
     if (!fits("route", "experts", uint64_t(nExpert), 256) ||
@@ -50,8 +50,8 @@ void VulkanBackend::route(const float* logits, int nTok, int nExpert, const ops:
     run("route", kSpv_route, {}, b, push, gx, gy);
 }
 
-void VulkanBackend::accumulateRouting(const int32_t* ids, const float* weights, int nSlots, int nExpert,
-                                      int64_t* counts, double* sums) {
+void VulkanBackend::accumulateRouting(const int32_t* ids, const float* weights, int nSlots,
+                                      int nExpert, int64_t* counts, double* sums) {
     if (nSlots <= 0 || nExpert <= 0 || failed()) return;
     const Capabilities& caps = m_ctx->caps();
     if (!(caps.int64 && caps.fp64)) {
@@ -59,8 +59,10 @@ void VulkanBackend::accumulateRouting(const int32_t* ids, const float* weights, 
         std::vector<float> hW(static_cast<size_t>(nSlots));
         std::vector<int64_t> hC(static_cast<size_t>(nExpert));
         std::vector<double> hS(static_cast<size_t>(nExpert));
-        if (!check(download(hIds.data(), ids, hIds.size() * 4)) || !check(download(hW.data(), weights, hW.size() * 4)) ||
-            !check(download(hC.data(), counts, hC.size() * 8)) || !check(download(hS.data(), sums, hS.size() * 8)))
+        if (!check(download(hIds.data(), ids, hIds.size() * 4)) ||
+            !check(download(hW.data(), weights, hW.size() * 4)) ||
+            !check(download(hC.data(), counts, hC.size() * 8)) ||
+            !check(download(hS.data(), sums, hS.size() * 8)))
             return;
         for (int s = 0; s < nSlots; ++s) {
             if (hIds[size_t(s)] < 0 || hIds[size_t(s)] >= nExpert) continue;
@@ -75,7 +77,8 @@ void VulkanBackend::accumulateRouting(const int32_t* ids, const float* weights, 
     if (!bind("accumulateRouting", {{ids, 4}, {weights, 4}, {counts, 8}, {sums, 8}}, b)) return;
     struct {
         uint32_t idOff, wOff, cOff, sOff, nSlots, nExpert;
-    } push{b.offset(0), b.offset(1), b.offset(2, 8), b.offset(3, 8), uint32_t(nSlots), uint32_t(nExpert)};
+    } push{b.offset(0),    b.offset(1),      b.offset(2, 8),
+           b.offset(3, 8), uint32_t(nSlots), uint32_t(nExpert)};
     const auto [gx, gy] = grid((uint64_t(nExpert) + 63) / 64);
     run("routing-stats", kSpv_routing_stats, {}, b, push, gx, gy);
 }

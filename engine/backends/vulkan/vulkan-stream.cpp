@@ -19,9 +19,12 @@ constexpr uint64_t kFenceTimeoutNs = 600ull * 1000 * 1000 * 1000;
 Stream::~Stream() {
     VkDevice d = m_ctx.device();
     (void)vkDeviceWaitIdle(d);
-    for (auto& [key, p] : m_pipelines) vkDestroyPipeline(d, p.second, nullptr);
-    for (auto& [name, m] : m_modules) vkDestroyShaderModule(d, m, nullptr);
-    for (VkDescriptorPool p : m_pools) vkDestroyDescriptorPool(d, p, nullptr);
+    for (auto& [key, p] : m_pipelines)
+        vkDestroyPipeline(d, p.second, nullptr);
+    for (auto& [name, m] : m_modules)
+        vkDestroyShaderModule(d, m, nullptr);
+    for (VkDescriptorPool p : m_pools)
+        vkDestroyDescriptorPool(d, p, nullptr);
     if (m_cmd) vkFreeCommandBuffers(d, m_ctx.commandPool(), 1, &m_cmd);
     if (m_layout) vkDestroyPipelineLayout(d, m_layout, nullptr);
     if (m_setLayout) vkDestroyDescriptorSetLayout(d, m_setLayout, nullptr);
@@ -29,17 +32,18 @@ Stream::~Stream() {
 
 Status Stream::init() {
     if (m_ctx.caps().maxStorageBuffersPerStage < kBindings)
-        return Status(StatusCode::Unsupported, "vulkan: the device binds " +
-                                                   std::to_string(m_ctx.caps().maxStorageBuffersPerStage) +
-                                                   " storage buffers per stage; the kernels need " +
-                                                   std::to_string(kBindings));
+        return Status(
+            StatusCode::Unsupported,
+            "vulkan: the device binds " + std::to_string(m_ctx.caps().maxStorageBuffersPerStage) +
+                " storage buffers per stage; the kernels need " + std::to_string(kBindings));
     std::array<VkDescriptorSetLayoutBinding, kBindings> bindings{};
     for (uint32_t b = 0; b < kBindings; ++b)
-        bindings[b] = VkDescriptorSetLayoutBinding{.binding = b,
-                                                   .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                                                   .descriptorCount = 1,
-                                                   .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
-                                                   .pImmutableSamplers = nullptr};
+        bindings[b] =
+            VkDescriptorSetLayoutBinding{.binding = b,
+                                         .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                         .descriptorCount = 1,
+                                         .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+                                         .pImmutableSamplers = nullptr};
     const VkDescriptorSetLayoutCreateInfo setInfo{
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
         .pNext = nullptr,
@@ -48,7 +52,8 @@ Status Stream::init() {
         .pBindings = bindings.data(),
     };
     MOE_VK_CHECK(vkCreateDescriptorSetLayout(m_ctx.device(), &setInfo, nullptr, &m_setLayout));
-    const VkPushConstantRange push{.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = kPushBytes};
+    const VkPushConstantRange push{
+        .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = kPushBytes};
     const VkPipelineLayoutCreateInfo layoutInfo{
         .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
         .pNext = nullptr,
@@ -62,7 +67,8 @@ Status Stream::init() {
     return Status::ok();
 }
 
-Result<VkPipeline> Stream::pipeline(const char* name, std::span<const uint32_t> spirv, std::vector<uint32_t> spec) {
+Result<VkPipeline> Stream::pipeline(const char* name, std::span<const uint32_t> spirv,
+                                    std::vector<uint32_t> spec) {
     auto key = std::make_pair(std::string(name), spec);
     if (auto it = m_pipelines.find(key); it != m_pipelines.end()) return it->second.second;
     VkShaderModule& module = m_modules[name];
@@ -104,11 +110,13 @@ Result<VkPipeline> Stream::pipeline(const char* name, std::span<const uint32_t> 
         .basePipelineIndex = -1,
     };
     VkPipeline p = VK_NULL_HANDLE;
-    const VkResult r = vkCreateComputePipelines(m_ctx.device(), VK_NULL_HANDLE, 1, &info, nullptr, &p);
+    const VkResult r =
+        vkCreateComputePipelines(m_ctx.device(), VK_NULL_HANDLE, 1, &info, nullptr, &p);
     if (r != VK_SUCCESS)
-        return Status(StatusCode::DeviceError, std::string("vulkan pipeline '") + name +
-                                                   "': vkCreateComputePipelines failed: " +
-                                                   (vkResultName(r) ? vkResultName(r) : "unknown result"));
+        return Status(StatusCode::DeviceError,
+                      std::string("vulkan pipeline '") + name +
+                          "': vkCreateComputePipelines failed: " +
+                          (vkResultName(r) ? vkResultName(r) : "unknown result"));
     m_pipelines[key] = {module, p};
     return p;
 }
@@ -141,58 +149,64 @@ void Stream::barrier(VkCommandBuffer cmd) {
         .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
         .pNext = nullptr,
         .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
-        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
-                         VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_HOST_READ_BIT,
+        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                         VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT |
+                         VK_ACCESS_HOST_READ_BIT,
     };
-    const VkPipelineStageFlags stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
-    vkCmdPipelineBarrier(cmd, stages, stages | VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &b, 0, nullptr, 0, nullptr);
+    const VkPipelineStageFlags stages =
+        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    vkCmdPipelineBarrier(cmd, stages, stages | VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &b, 0, nullptr, 0,
+                         nullptr);
 }
 
 Result<VkDescriptorSet> Stream::descriptorSet() {
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        if (!m_pools.empty()) {
-            VkDescriptorSet set = VK_NULL_HANDLE;
-            const VkDescriptorSetAllocateInfo info{
-                .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+    // Pools are filled in order and all reset by flush(), so a long generation reuses them.
+    while (true) {
+        if (m_poolIndex == m_pools.size()) {
+            const VkDescriptorPoolSize size{.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                            .descriptorCount = kSetsPerPool * kBindings};
+            const VkDescriptorPoolCreateInfo info{
+                .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
                 .pNext = nullptr,
-                .descriptorPool = m_pools.back(),
-                .descriptorSetCount = 1,
-                .pSetLayouts = &m_setLayout,
+                .flags = 0,
+                .maxSets = kSetsPerPool,
+                .poolSizeCount = 1,
+                .pPoolSizes = &size,
             };
-            const VkResult r = vkAllocateDescriptorSets(m_ctx.device(), &info, &set);
-            if (r == VK_SUCCESS) return set;
-            if (r != VK_ERROR_OUT_OF_POOL_MEMORY && r != VK_ERROR_FRAGMENTED_POOL)
-                return vkStatus(r, "vkAllocateDescriptorSets", __FILE__, __LINE__);
+            VkDescriptorPool pool = VK_NULL_HANDLE;
+            MOE_VK_CHECK(vkCreateDescriptorPool(m_ctx.device(), &info, nullptr, &pool));
+            m_pools.push_back(pool);
         }
-        const VkDescriptorPoolSize size{.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                                        .descriptorCount = kSetsPerPool * kBindings};
-        const VkDescriptorPoolCreateInfo info{
-            .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+        VkDescriptorSet set = VK_NULL_HANDLE;
+        const VkDescriptorSetAllocateInfo info{
+            .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
             .pNext = nullptr,
-            .flags = 0,
-            .maxSets = kSetsPerPool,
-            .poolSizeCount = 1,
-            .pPoolSizes = &size,
+            .descriptorPool = m_pools[m_poolIndex],
+            .descriptorSetCount = 1,
+            .pSetLayouts = &m_setLayout,
         };
-        VkDescriptorPool pool = VK_NULL_HANDLE;
-        MOE_VK_CHECK(vkCreateDescriptorPool(m_ctx.device(), &info, nullptr, &pool));
-        m_pools.push_back(pool);
+        const VkResult r = vkAllocateDescriptorSets(m_ctx.device(), &info, &set);
+        if (r == VK_SUCCESS) return set;
+        if (r != VK_ERROR_OUT_OF_POOL_MEMORY && r != VK_ERROR_FRAGMENTED_POOL)
+            return vkStatus(r, "vkAllocateDescriptorSets", __FILE__, __LINE__);
+        ++m_poolIndex;
     }
-    return Status(StatusCode::DeviceError, "vulkan: a fresh descriptor pool could not allocate a set");
 }
 
 Status Stream::dispatch(VkPipeline pipeline, std::span<const BufferRef> bindings, const void* push,
                         uint32_t pushBytes, uint32_t gx, uint32_t gy, uint32_t gz) {
     if (bindings.empty() || bindings.size() > kBindings || pushBytes > kPushBytes)
-        return Status(StatusCode::InvalidArgument, "vulkan dispatch: " + std::to_string(bindings.size()) +
-                                                       " bindings, " + std::to_string(pushBytes) + " push bytes");
+        return Status(StatusCode::InvalidArgument,
+                      "vulkan dispatch: " + std::to_string(bindings.size()) + " bindings, " +
+                          std::to_string(pushBytes) + " push bytes");
     if (gx == 0 || gy == 0 || gz == 0) return Status::ok();
     MOE_ASSIGN_OR_RETURN(VkDescriptorSet set, descriptorSet());
     std::array<VkDescriptorBufferInfo, kBindings> infos{};
     std::array<VkWriteDescriptorSet, kBindings> writes{};
     for (uint32_t b = 0; b < kBindings; ++b) {
         const BufferRef& ref = b < bindings.size() ? bindings[b] : bindings[0];
-        infos[b] = VkDescriptorBufferInfo{.buffer = ref.buffer, .offset = 0, .range = VK_WHOLE_SIZE};
+        infos[b] =
+            VkDescriptorBufferInfo{.buffer = ref.buffer, .offset = 0, .range = VK_WHOLE_SIZE};
         writes[b] = VkWriteDescriptorSet{
             .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
             .pNext = nullptr,
@@ -218,7 +232,8 @@ Status Stream::dispatch(VkPipeline pipeline, std::span<const BufferRef> bindings
     return Status::ok();
 }
 
-Status Stream::copy(VkBuffer src, VkDeviceSize srcOffset, VkBuffer dst, VkDeviceSize dstOffset, VkDeviceSize bytes) {
+Status Stream::copy(VkBuffer src, VkDeviceSize srcOffset, VkBuffer dst, VkDeviceSize dstOffset,
+                    VkDeviceSize bytes) {
     if (bytes == 0) return Status::ok();
     MOE_ASSIGN_OR_RETURN(VkCommandBuffer cmd, commandBuffer());
     const VkBufferCopy region{.srcOffset = srcOffset, .dstOffset = dstOffset, .size = bytes};
@@ -245,15 +260,19 @@ Status Stream::flush() {
         VkFence fence = m_ctx.fence();
         MOE_VK_CHECK(vkResetFences(m_ctx.device(), 1, &fence));
         MOE_VK_CHECK(vkQueueSubmit(m_ctx.queue(), 1, &submit, fence));
-        const VkResult waited = vkWaitForFences(m_ctx.device(), 1, &fence, VK_TRUE, kFenceTimeoutNs);
+        const VkResult waited =
+            vkWaitForFences(m_ctx.device(), 1, &fence, VK_TRUE, kFenceTimeoutNs);
         if (waited == VK_TIMEOUT) {
             MOE_VK_CHECK(vkQueueWaitIdle(m_ctx.queue()));
-            return Status(StatusCode::DeviceError, "vulkan: a submission did not finish within 600 s");
+            return Status(StatusCode::DeviceError,
+                          "vulkan: a submission did not finish within 600 s");
         }
         MOE_VK_CHECK(waited);
         MOE_VK_CHECK(vkResetCommandBuffer(m_cmd, 0));
     }
-    for (VkDescriptorPool p : m_pools) MOE_VK_CHECK(vkResetDescriptorPool(m_ctx.device(), p, 0));
+    for (VkDescriptorPool p : m_pools)
+        MOE_VK_CHECK(vkResetDescriptorPool(m_ctx.device(), p, 0));
+    m_poolIndex = 0;
     m_staging.reset();
     m_heap.collect();
     return Status::ok();

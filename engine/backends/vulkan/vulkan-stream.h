@@ -33,7 +33,8 @@ public:
     static constexpr uint32_t kBindings = 8;
     static constexpr uint32_t kPushBytes = 128;
 
-    Stream(Context& ctx, DeviceHeap& heap, StagingArena& staging) : m_ctx(ctx), m_heap(heap), m_staging(staging) {}
+    Stream(Context& ctx, DeviceHeap& heap, StagingArena& staging)
+        : m_ctx(ctx), m_heap(heap), m_staging(staging) {}
     ~Stream();
     Stream(const Stream&) = delete;
     Stream& operator=(const Stream&) = delete;
@@ -42,14 +43,17 @@ public:
     // fewer than kBindings storage buffers per stage.
     Status init();
 
-    Result<VkPipeline> pipeline(const char* name, std::span<const uint32_t> spirv, std::vector<uint32_t> spec);
+    Result<VkPipeline> pipeline(const char* name, std::span<const uint32_t> spirv,
+                                std::vector<uint32_t> spec);
 
     // Records one dispatch: bindings[i] is bound at binding i (at most kBindings; unused bindings
     // repeat bindings[0]), push is copied as the push constants (<= kPushBytes).
-    Status dispatch(VkPipeline pipeline, std::span<const BufferRef> bindings, const void* push, uint32_t pushBytes,
-                    uint32_t groupsX, uint32_t groupsY = 1, uint32_t groupsZ = 1);
+    Status dispatch(VkPipeline pipeline, std::span<const BufferRef> bindings, const void* push,
+                    uint32_t pushBytes, uint32_t groupsX, uint32_t groupsY = 1,
+                    uint32_t groupsZ = 1);
     // Records a buffer-to-buffer copy.
-    Status copy(VkBuffer src, VkDeviceSize srcOffset, VkBuffer dst, VkDeviceSize dstOffset, VkDeviceSize bytes);
+    Status copy(VkBuffer src, VkDeviceSize srcOffset, VkBuffer dst, VkDeviceSize dstOffset,
+                VkDeviceSize bytes);
     // Submits what was recorded and waits; then resets descriptor pools and staging and lets the
     // heap destroy released chunks. A no-op when nothing was recorded.
     Status flush();
@@ -64,9 +68,11 @@ private:
     StagingArena& m_staging;
     VkDescriptorSetLayout m_setLayout = VK_NULL_HANDLE;
     VkPipelineLayout m_layout = VK_NULL_HANDLE;
-    std::map<std::pair<std::string, std::vector<uint32_t>>, std::pair<VkShaderModule, VkPipeline>> m_pipelines;
+    std::map<std::pair<std::string, std::vector<uint32_t>>, std::pair<VkShaderModule, VkPipeline>>
+        m_pipelines;
     std::map<std::string, VkShaderModule> m_modules;
-    std::vector<VkDescriptorPool> m_pools; // m_pools.back() hands out sets
+    std::vector<VkDescriptorPool> m_pools; // m_pools[m_poolIndex] hands out sets
+    size_t m_poolIndex = 0;
     VkCommandBuffer m_cmd = VK_NULL_HANDLE;
     bool m_recording = false;
 };
