@@ -44,7 +44,7 @@ const std::set<std::string>& samplingOptions() {
     static const std::set<std::string> k = {
         "temperature",      "top-k",           "top-p",         "min-p",      "repeat-penalty",
         "presence-penalty", "frequency-penalty", "penalty-last-n", "logit-bias", "max-tokens",
-        "seed",             "threads",         "ctx"};
+        "seed",             "threads",         "ctx",           "device"};
     return k;
 }
 
@@ -63,6 +63,7 @@ bool readSampling(CliArgs& args, moe::SamplingParams& p, moe::SessionOptions& so
         !args.floatValue("frequency-penalty", -100, 100, frequency) ||
         !args.intValue("penalty-last-n", 0, 1 << 24, lastN))
         return false;
+    so.device = args.value("device", so.device);
     if (auto bias = args.value("logit-bias")) {
         // "ID=BIAS[,ID=BIAS...]"
         size_t pos = 0;

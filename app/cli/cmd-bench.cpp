@@ -38,7 +38,9 @@ nlohmann::json toJson(const moe::BenchReport& r) {
                         {"threads", r.threads}, {"load_ms", r.loadMs},
                         {"peak_resident_bytes", r.peakResidentBytes}, {"version", moe::versionString()}};
     for (const auto& d : moe::listDevices().devices)
-        if (d.backend == r.device) j["device_name"] = d.name;
+        if (d.backend == r.device || d.backend + ":" + std::to_string(d.index) == r.device ||
+            (d.index == 0 && d.backend == r.device.substr(0, r.device.find(':'))))
+            j["device_name"] = d.name;
     for (const auto& p : r.points)
         j["points"].push_back({{"name", p.name}, {"unit", p.unit}, {"median", p.median}, {"min", p.min},
                                {"max", p.max}, {"mean", p.mean}, {"stddev", p.stddev}, {"samples", p.samples}});
@@ -49,12 +51,12 @@ nlohmann::json toJson(const moe::BenchReport& r) {
 
 int cmdBench(int argc, char** argv) {
     CliArgs args;
-    if (!args.parse(argc, argv, {"model", "pp", "tg", "reps", "warmup", "threads", "ctx", "json", "project"}, {}))
+    if (!args.parse(argc, argv, {"model", "pp", "tg", "reps", "warmup", "threads", "ctx", "json", "project", "device"}, {}))
         return cliUsage("bench: " + args.error());
     auto modelPath = args.value("model");
     if (!modelPath || !args.positional().empty())
         return cliUsage("usage: moestudio-cli bench --model MODEL [--pp 128,512] [--tg 128] [--reps 5] [--warmup 1]\n"
-                        "       [--threads N] [--ctx N] [--json FILE] [--project DIR]");
+                        "       [--threads N] [--ctx N] [--device cpu|cuda[:N]|vulkan[:N]|auto] [--json FILE] [--project DIR]");
     moe::BenchConfig cfg;
     long long reps = cfg.repetitions, warmup = cfg.warmup, threads = 0, ctx = 0;
     if (!args.intValue("reps", 1, 1000, reps) || !args.intValue("warmup", 0, 100, warmup) ||
@@ -67,6 +69,7 @@ int cmdBench(int argc, char** argv) {
     cfg.warmup = int(warmup);
     cfg.session.nThreads = int(threads);
     cfg.session.nCtx = int(ctx);
+    cfg.session.device = args.value("device", "cpu");
 
     std::unique_ptr<moe::projects::ProjectStore> store;
     if (auto dir = args.value("project")) {
