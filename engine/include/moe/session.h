@@ -87,6 +87,15 @@ public:
     // Clears the KV cache (the next generate() computes its whole prompt).
     void reset();
 
+    // Writes the session's state — its cached tokens and their KV rows (the MLA latent for
+    // DeepSeek) — to path (atomically: a temporary file renamed into place), with what it was
+    // computed for: the model (architecture, shape, parameter count, weight bytes) and the expert
+    // policy. restoreState() loads such a file into a session of the same model and policy, on
+    // any device, so a long prompt is computed once and resumed later; a mismatch, a truncated or
+    // corrupt file is refused naming the file and what differs, leaving the session unchanged.
+    Status saveState(const std::string& path) const;
+    Status restoreState(const std::string& path);
+
     // Appends tokens to the cache and returns logits [n, nVocab] (row-major) for every appended
     // position (lastOnly: just the last row, [1, nVocab]).
     Result<std::vector<float>> evaluate(std::span<const int32_t> tokens, bool lastOnly = false);
