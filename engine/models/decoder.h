@@ -73,6 +73,7 @@ struct ForwardContext {
     Workspace* ws = nullptr;
     RoutingCounts* routing = nullptr;
     const ExpertPolicy* policy = nullptr;
+    int slidingWindow = -1; // attend to the last N positions (0: all; -1: the model's own)
 };
 
 // One forward's tokens: token t belongs to sequence seq[t] at position pos[t] (a sequence's

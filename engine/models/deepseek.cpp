@@ -79,7 +79,7 @@ Status DeepseekFamily::forwardBatch(KvView& cache, const ForwardBatch& batch, st
     shape.dk = int(lat);
     shape.dv = R;
     shape.kStride = shape.vStride = lat;
-    shape.window = s.slidingWindow;
+    shape.window = ctx.slidingWindow >= 0 ? ctx.slidingWindow : s.slidingWindow;
 
     for (int il = 0; il < s.nLayer; ++il) {
         const MlaLayer& L = layers[size_t(il)];

@@ -86,7 +86,7 @@ Status GqaFamily::forwardBatch(KvView& cache, const ForwardBatch& batch, std::ve
     shape.nHeadKv = s.nHeadKv;
     shape.dk = shape.dv = int(hd);
     shape.kStride = shape.vStride = nKv;
-    shape.window = s.slidingWindow;
+    shape.window = ctx.slidingWindow >= 0 ? ctx.slidingWindow : s.slidingWindow;
     const float scale = 1.0f / std::sqrt(float(hd));
 
     for (int il = 0; il < s.nLayer; ++il) {

@@ -35,6 +35,7 @@ public:
     KvCache cache; // in the backend's memory: declared after it, destroyed before it
     bool reusePrefix = true;
     std::vector<int32_t> cached; // the tokens whose K/V rows are in the cache, in order
+    int slidingWindow = -1;
     ExpertPolicy policy;         // every row in the cache was computed under this policy
     bool collectRouting = false;
     bool collectTokenRouting = false;
@@ -92,6 +93,7 @@ public:
         ForwardContext ctx;
         ctx.ws = ws.get();
         ctx.policy = &policy;
+        ctx.slidingWindow = slidingWindow;
         RoutingCounts rc;
         rc.perToken = collectTokenRouting;
         if (collectRouting || collectTokenRouting) ctx.routing = &rc;

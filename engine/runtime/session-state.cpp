@@ -33,6 +33,7 @@ nlohmann::json describe(const SessionImpl& s) {
     return {{"architecture", spec.architecture}, {"family", spec.family},   {"n_layer", spec.nLayer},
             {"n_embd", spec.nEmbd},              {"n_vocab", spec.nVocab},  {"parameters", info.parameterCount},
             {"weight_bytes", info.weightBytes},  {"k_dim", kv.kDim},       {"v_dim", kv.vDim},
+            {"sliding_window", s.slidingWindow >= 0 ? s.slidingWindow : spec.slidingWindow},
             {"policy", {{"max_experts", s.policy.maxExperts}, {"threshold", s.policy.threshold},
                         {"domain_bias_hash", s.policy.domainBias.empty() ? 0 : biasHash}}}};
 }

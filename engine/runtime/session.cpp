@@ -37,6 +37,10 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
     auto impl = std::make_unique<SessionImpl>();
     impl->model = std::move(model);
     impl->reusePrefix = options.reusePrefix;
+    if (options.slidingWindow < -1)
+        return Status(StatusCode::InvalidArgument, "sliding window " + std::to_string(options.slidingWindow) +
+                                                       " is negative (0: whole context, -1: the model's)");
+    impl->slidingWindow = options.slidingWindow;
     MOE_TRY(checkExpertPolicy(s, options.expertPolicy));
     impl->policy = options.expertPolicy;
     impl->collectRouting = options.collectRouting || options.collectTokenRouting;

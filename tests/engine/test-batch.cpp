@@ -96,6 +96,35 @@ private slots:
         QCOMPARE((*batch)->position(2), 7 + 4);
     }
 
+    // A session's sliding window: positions attend to the last N only. A window as long as the
+    // context gives the full context's logits; a window of 8 leaves the first 8 positions as they
+    // were and changes the later ones; a negative window other than -1 is refused.
+    void slidingWindowBounds() {
+        auto m = Model::load((QStringLiteral(MOE_TEST_DATA_DIR) + "/parity/qwen2_moe").toStdString());
+        QVERIFY(m.isOk());
+        const std::vector<int32_t> tokens = ramp(40, 3, 256);
+        auto run = [&](int window) {
+            SessionOptions o;
+            o.nCtx = 64;
+            o.slidingWindow = window;
+            auto s = Session::create(*m, o);
+            return s.isOk() ? (*s)->evaluate(tokens) : Result<std::vector<float>>(s.status());
+        };
+        auto full = run(0), model = run(-1), wide = run(64), narrow = run(8);
+        QVERIFY(full.isOk() && model.isOk() && wide.isOk() && narrow.isOk());
+        QCOMPARE(*model, *full); // the parity Qwen2-MoE has no window of its own
+        QCOMPARE(*wide, *full);
+        const size_t v = 256;
+        // The first 8 positions see the same keys either way; later ones do not.
+        QCOMPARE(std::vector<float>(narrow->begin(), narrow->begin() + 8 * v),
+                 std::vector<float>(full->begin(), full->begin() + 8 * v));
+        QVERIFY(relativeError(std::vector<float>(narrow->end() - v, narrow->end()),
+                              std::vector<float>(full->end() - v, full->end())) > 1e-3f);
+        SessionOptions bad;
+        bad.slidingWindow = -2;
+        QVERIFY(!Session::create(*m, bad).isOk());
+    }
+
     void pagesAreReusedAndLimitsHold() {
         auto m = Model::load((QStringLiteral(MOE_TEST_DATA_DIR) + "/parity/mixtral").toStdString());
         QVERIFY(m.isOk());

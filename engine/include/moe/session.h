@@ -22,6 +22,10 @@ struct SessionOptions {
     // "cpu", "cuda", "cuda:N", "vulkan", "vulkan:N" or "auto" (a CUDA GPU, else a Vulkan GPU, else
     // the CPU); a device that is absent or whose backend this build lacks is an error at create().
     std::string device = "cpu";
+    // Sliding attention window: each position attends to the last N positions only (0: the whole
+    // context; -1: the model's own, config.json sliding_window / GGUF attention.sliding_window).
+    // Fixed for the session's life, since every cached row depends on it.
+    int slidingWindow = -1;
     int nCtx = 0;               // 0: min(model context, 4096)
     int nThreads = 0;           // 0: hardware concurrency
     // generate() keeps the KV rows of the longest common prefix of the previous context and
