@@ -141,16 +141,30 @@ Result<BatchInputs> prepareBatch(const ModelSpec& s, const DecoderEnds& e, const
     if (logitRows.empty())
         for (int t = 0; t < nTok; ++t) logitRows.push_back(t);
 
+    // One upload for every integer input (a GPU backend pays one copy, not six).
+    std::vector<int32_t> packed;
+    auto append = [&](auto first, auto last) {
+        const size_t at = packed.size();
+        packed.insert(packed.end(), first, last);
+        return at;
+    };
+    const size_t idsAt = append(b.tokens.begin(), b.tokens.end());
+    const size_t posAt = append(b.pos.begin(), b.pos.end());
+    const size_t rowsAt = append(rows.begin(), rows.end());
+    const size_t tablesAt = append(tables.begin(), tables.end());
+    const size_t seqAt = append(b.seq.begin(), b.seq.end());
+    const size_t logitAt = append(logitRows.begin(), logitRows.end());
+    MOE_ASSIGN_OR_RETURN(const int32_t* base, ws.upload("in.packed", packed));
     BatchInputs in;
     in.nTok = nTok;
-    MOE_ASSIGN_OR_RETURN(in.ids, ws.upload("in.ids", std::vector<int32_t>(b.tokens.begin(), b.tokens.end())));
-    MOE_ASSIGN_OR_RETURN(in.pos, ws.upload("in.pos", std::vector<int32_t>(b.pos.begin(), b.pos.end())));
-    MOE_ASSIGN_OR_RETURN(in.cacheRows, ws.upload("in.rows", rows));
-    MOE_ASSIGN_OR_RETURN(in.paged.tables, ws.upload("in.tables", tables));
-    MOE_ASSIGN_OR_RETURN(in.paged.seqOfToken, ws.upload("in.seq", std::vector<int32_t>(b.seq.begin(), b.seq.end())));
+    in.ids = base + idsAt;
+    in.pos = base + posAt;
+    in.cacheRows = base + rowsAt;
+    in.paged.tables = base + tablesAt;
+    in.paged.seqOfToken = base + seqAt;
     in.paged.tableStride = stride;
     in.paged.pageSize = ps;
-    MOE_ASSIGN_OR_RETURN(in.logitRows, ws.upload("in.logitRows", logitRows));
+    in.logitRows = base + logitAt;
     in.nLogitRows = int(logitRows.size());
     ws.backend().embed(e.tokenEmbd, in.ids, nTok, h);
     return in;
