@@ -108,6 +108,14 @@ public:
     virtual void matmul(const float* x, int nTok, const ops::WeightView& w, float* y) = 0;
     // y = x W: x [nTok, W.rows], y [nTok, W.cols].
     virtual void matmulTransposed(const float* x, int nTok, const ops::WeightView& w, float* y) = 0;
+    // Per-head products over equally spaced row views of one tensor (MLA's absorbed Wk_b / Wv_b):
+    // for head h < nHead and token t < nTok, with W_h = head0 shifted down by h * headRowOffset rows,
+    //   y[t*yRowStride + h*yHeadStride + :] = W_h · x[t*xRowStride + h*xHeadStride + :]
+    // (transposed: W_hᵀ · x). Strides in floats. The default (backend-defaults.cpp) runs it as
+    // copy2d + matmul per head through a scratch allocation; a backend may do it in one launch.
+    virtual void headMatmul(const float* x, int64_t xRowStride, int64_t xHeadStride, int nTok, int nHead,
+                            const ops::WeightView& head0, int64_t headRowOffset, bool transposed, float* y,
+                            int64_t yRowStride, int64_t yHeadStride);
     // y[r, i] += b[i] for r < rows, i < n.
     virtual void addRows(float* y, const float* b, int rows, int64_t n) = 0;
     // y[i] += x[i].

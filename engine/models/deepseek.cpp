@@ -29,8 +29,8 @@ struct MlaLayer {
     ops::WeightView wkvA;               // [R + dr, H]
     const float* kvANorm = nullptr;     // [R]
     ops::WeightView kvB;                // [nh*(dn+dv), R] (HF, legacy GGUF); data null when split
-    std::vector<ops::WeightView> kB;    // per head [R, dn] (GGUF attn_k_b)
-    std::vector<ops::WeightView> vB;    // per head [dv, R]
+    ops::WeightView kB;                 // GGUF attn_k_b: head 0 [R, dn], heads R rows apart; null with kvB
+    ops::WeightView vB;                 // GGUF attn_v_b: head 0 [dv, R], heads dv rows apart
     ops::WeightView wo;                 // [H, nh*dv]
     const float* ffnNorm = nullptr;
     FfnLayer ffn;
@@ -69,8 +69,6 @@ Status DeepseekFamily::forwardBatch(KvView& cache, const ForwardBatch& batch, st
     MOE_ASSIGN_OR_RETURN(float* qLat, ws.floats("qLat", T * size_t(nh) * size_t(lat)));
     MOE_ASSIGN_OR_RETURN(float* oLat, ws.floats("oLat", T * size_t(nh) * size_t(R)));
     MOE_ASSIGN_OR_RETURN(float* att, ws.floats("att", T * size_t(nh) * size_t(dv)));
-    MOE_ASSIGN_OR_RETURN(float* headIn, ws.floats("headIn", T * size_t(std::max(dn, R))));
-    MOE_ASSIGN_OR_RETURN(float* headOut, ws.floats("headOut", T * size_t(std::max(R, dv))));
     MOE_ASSIGN_OR_RETURN(BatchInputs in, prepareBatch(s, ends, cache, batch, ws, h));
     MOE_ASSIGN_OR_RETURN(RoutingScratch stats, beginRouting(s, ctx));
     ops::AttentionShape shape; // MQA over the latent rows: K = [c | k_pe], V = c
@@ -97,24 +95,20 @@ Status DeepseekFamily::forwardBatch(KvView& cache, const ForwardBatch& batch, st
         be.rope(q, nTok, nh * dq, nh, dq, dn, dr, in.pos, rope, true);
         float* kc = cache.layerK(il);
         be.scatterRows(kc, ckv, in.cacheRows, nTok, lat);
-        // Absorb: q_lat[t, h] = [Wk_b[h]ᵀ q_nope[t, h] | q_pe[t, h]].
-        for (int hh = 0; hh < nh; ++hh) {
-            be.copy2d(headIn, dn, q + int64_t(hh) * dq, nh * dq, nTok, dn);
-            if (!L.kB.empty())
-                be.matmul(headIn, nTok, L.kB[size_t(hh)], headOut);
-            else // rows hh*(dn+dv) .. +dn of kv_b_proj are Wk_b[hh] [dn, R]
-                be.matmulTransposed(headIn, nTok, L.kvB.rowsView(int64_t(hh) * (dn + dv), dn), headOut);
-            be.copy2d(qLat + int64_t(hh) * lat, nh * lat, headOut, R, nTok, R);
-            be.copy2d(qLat + int64_t(hh) * lat + R, nh * lat, q + int64_t(hh) * dq + dn, nh * dq, nTok, dr);
-        }
+        // Absorb: q_lat[t, h] = [Wk_b[h]ᵀ q_nope[t, h] | q_pe[t, h]], all heads in one op.
+        if (L.kB.data)
+            be.headMatmul(q, nh * dq, dq, nTok, nh, L.kB, R, false, qLat, nh * lat, lat);
+        else // rows hh*(dn+dv) .. +dn of kv_b_proj are Wk_b[hh] [dn, R]
+            be.headMatmul(q, nh * dq, dq, nTok, nh, L.kvB.rowsView(0, dn), dn + dv, true, qLat, nh * lat, lat);
+        // q_pe of (t, h) is row t*nh + h of q (stride dq) and of q_lat (stride lat).
+        be.copy2d(qLat + R, lat, q + dn, dq, nTok * nh, dr);
         be.attention(qLat, kc, kc, oLat, nTok, in.pos, in.paged, shape, scale);
         // Expand: att[t, h] = Wv_b[h] · o_lat[t, h].
-        for (int hh = 0; hh < nh; ++hh) {
-            be.copy2d(headIn, R, oLat + int64_t(hh) * R, int64_t(nh) * R, nTok, R);
-            const ops::WeightView vb = L.vB.empty() ? L.kvB.rowsView(int64_t(hh) * (dn + dv) + dn, dv) : L.vB[size_t(hh)];
-            be.matmul(headIn, nTok, vb, headOut);
-            be.copy2d(att + int64_t(hh) * dv, int64_t(nh) * dv, headOut, dv, nTok, dv);
-        }
+        if (L.vB.data)
+            be.headMatmul(oLat, int64_t(nh) * R, R, nTok, nh, L.vB, dv, false, att, int64_t(nh) * dv, dv);
+        else // rows hh*(dn+dv) + dn .. +dv of kv_b_proj are Wv_b[hh] [dv, R]
+            be.headMatmul(oLat, int64_t(nh) * R, R, nTok, nh, L.kvB.rowsView(dn, dv), dn + dv, false, att,
+                          int64_t(nh) * dv, dv);
         be.matmul(att, nTok, L.wo, proj);
         be.add(h, proj, int64_t(T) * H);
 
@@ -173,10 +167,8 @@ Result<std::unique_ptr<FamilyForward>> bindDeepseekFamily(const WeightSource& sr
             MOE_ASSIGN_OR_RETURN(ops::WeightView vb, src.stacked(p + "attn_v_b.weight", nh, dv, R));
             MOE_ASSIGN_OR_RETURN(kb, dev.residentWeight(kb));
             MOE_ASSIGN_OR_RETURN(vb, dev.residentWeight(vb));
-            for (int64_t hh = 0; hh < nh; ++hh) {
-                L.kB.push_back(kb.rowsView(hh * R, R));
-                L.vB.push_back(vb.rowsView(hh * dv, dv));
-            }
+            L.kB = kb.rowsView(0, R);
+            L.vB = vb.rowsView(0, dv);
         } else {
             MOE_ASSIGN_OR_RETURN(L.kvB, residentMatrix(src, dev, p + "attn_kv_b.weight", nh * (dn + dv), R));
         }
