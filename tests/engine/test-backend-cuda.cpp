@@ -1,6 +1,6 @@
 // Qt Test for the CUDA backend: device query through listDevices(), argument checks, errors as
 // Status without a device, moe::cuda::rmsnormF32, and every forward op of the op table
-// (makeCudaBackend) against the CPU reference (engine/ops through the CPU backend, or ops::matmul
+// (makeCudaBackend, headMatmul included) against the CPU reference (engine/ops through the CPU backend, or ops::matmul
 // where the CPU backend's matmul quantizes activations) on odd shapes, by max normalized error
 // (backend-op-check.h). Tolerances: 1e-5 for float32 math on both sides (weights of every type are
 // dequantized exactly on both sides, so quantized types share it); routing ids must be equal.
@@ -47,6 +47,8 @@ private slots:
     void makeBackendWithoutDevice();
     void matmulMatchesReference_data();
     void matmulMatchesReference();
+    void headMatmulMatchesReference_data();
+    void headMatmulMatchesReference();
     void rowOpsMatchCpu_data();
     void rowOpsMatchCpu();
     void attentionMatchesCpu_data();
@@ -276,6 +278,63 @@ void TestBackendCuda::matmulMatchesReference() {
     gpu->matmulTransposed(dxt.as<float>(), nTok, *dw, dyt.as<float>());
     GET(gotT, *gpu, dyt);
     EXPECT_CLOSE(gotT, wantT, kTolerance, "matmulTransposed");
+}
+
+void TestBackendCuda::headMatmulMatchesReference_data() {
+    QTest::addColumn<QString>("type");
+    QTest::addColumn<int>("nTok");
+    QTest::addColumn<bool>("transposed");
+    for (const char* t : {"F32", "Q8_0", "Q4_K"})
+        for (int n : {1, 3, 17})
+            for (bool tr : {false, true})
+                QTest::newRow(qPrintable(QString("%1-tok%2%3").arg(t).arg(n).arg(tr ? "-T" : "")))
+                    << QString(t) << n << tr;
+}
+
+// headMatmul (MLA's per-head products) on 5 heads of 13 rows spaced 15 rows apart in one tensor,
+// x and y with padded head and row strides (the padding must stay untouched), against per-head
+// ops::matmul / the CPU backend's matmulTransposed on gathered inputs; the CPU backend's default
+// headMatmul must give the same where its matmul is exact float math (F32, transposed).
+void TestBackendCuda::headMatmulMatchesReference() {
+    QFETCH(QString, type);
+    QFETCH(int, nTok);
+    QFETCH(bool, transposed);
+    NEED_BACKENDS(gpu, cpu);
+    const int nHead = 5;
+    const int64_t rowsH = 13, offset = 15, cols = colsFor(type.toStdString());
+    HostWeight w = makeWeight(type.toStdString(), nHead * offset, cols, 21);
+    const ops::WeightView head0 = w.view.rowsView(0, rowsH);
+    const int64_t in = transposed ? rowsH : cols, out = transposed ? cols : rowsH;
+    const int64_t xHead = in + 3, xRow = nHead * xHead + 1, yHead = out + 2, yRow = nHead * yHead + 5;
+    const std::vector<float> x = randomVector(size_t(nTok * xRow), -1.0f, 1.0f, 8);
+    std::vector<float> want(size_t(nTok * yRow), 7.0f), got(want.size(), NAN);
+    for (int h = 0; h < nHead; ++h) {
+        const ops::WeightView wh = w.view.rowsView(h * offset, rowsH);
+        std::vector<float> xh(size_t(nTok * in)), yh(size_t(nTok * out));
+        for (int t = 0; t < nTok; ++t)
+            std::copy_n(x.begin() + t * xRow + h * xHead, in, xh.begin() + t * in);
+        if (transposed)
+            cpu->matmulTransposed(xh.data(), nTok, wh, yh.data());
+        else
+            ops::matmul(xh.data(), nTok, wh, yh.data(), nullptr);
+        for (int t = 0; t < nTok; ++t)
+            std::copy_n(yh.begin() + t * out, out, want.begin() + t * yRow + h * yHead);
+    }
+    if (transposed || type == "F32") {
+        std::vector<float> viaDefault(want.size(), 7.0f);
+        cpu->headMatmul(x.data(), xRow, xHead, nTok, nHead, head0, offset, transposed, viaDefault.data(), yRow,
+                        yHead);
+        EXPECT_CLOSE(viaDefault, want, kTolerance, "cpu default headMatmul");
+    }
+    auto dw = gpu->residentWeight(w.view);
+    QVERIFY2(dw.isOk(), dw.status().toString().c_str());
+    std::vector<float> init(want.size(), 7.0f);
+    PUT(dx, *gpu, x);
+    PUT(dy, *gpu, init);
+    gpu->headMatmul(dx.as<float>(), xRow, xHead, nTok, nHead, dw->rowsView(0, rowsH), offset, transposed,
+                    dy.as<float>(), yRow, yHead);
+    GET(got, *gpu, dy);
+    EXPECT_CLOSE(got, want, kTolerance, "headMatmul");
 }
 
 void TestBackendCuda::rowOpsMatchCpu_data() {

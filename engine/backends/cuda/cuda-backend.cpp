@@ -286,6 +286,34 @@ void CudaBackend::matmulTransposed(const float* x, int nTok, const ops::WeightVi
     checkLaunch("matmulTransposed");
 }
 
+void CudaBackend::headMatmul(const float* x, int64_t xRowStride, int64_t xHeadStride, int nTok, int nHead,
+                             const ops::WeightView& head0, int64_t headRowOffset, bool transposed, float* y,
+                             int64_t yRowStride, int64_t yHeadStride) {
+    if (nTok <= 0 || nHead <= 0) return;
+    if (!bind()) return;
+    HeadMatmulArgs a;
+    if (!devTypeOf(int(head0.type), head0.ggmlType, a.type)) {
+        record(Status(StatusCode::Unsupported, "cuda headMatmul: weight type " + weightTypeName(head0)));
+        return;
+    }
+    a.w = head0.data;
+    a.rowBytes = head0.rowBytes();
+    a.headBytes = size_t(headRowOffset) * a.rowBytes;
+    a.rows = head0.rows;
+    a.cols = head0.cols;
+    a.transposed = transposed;
+    a.x = x;
+    a.xRowStride = xRowStride;
+    a.xHeadStride = xHeadStride;
+    a.y = y;
+    a.yRowStride = yRowStride;
+    a.yHeadStride = yHeadStride;
+    a.nTok = nTok;
+    a.nHead = nHead;
+    launchHeadMatmul(a, m_stream);
+    checkLaunch("headMatmul");
+}
+
 void CudaBackend::addRows(float* y, const float* b, int rows, int64_t n) {
     if (!bind()) return;
     launchAddRows(y, b, rows, n, m_stream);

@@ -53,6 +53,9 @@ public:
                  float eps) override;
     void matmul(const float* x, int nTok, const ops::WeightView& w, float* y) override;
     void matmulTransposed(const float* x, int nTok, const ops::WeightView& w, float* y) override;
+    void headMatmul(const float* x, int64_t xRowStride, int64_t xHeadStride, int nTok, int nHead,
+                    const ops::WeightView& head0, int64_t headRowOffset, bool transposed, float* y,
+                    int64_t yRowStride, int64_t yHeadStride) override;
     void addRows(float* y, const float* b, int rows, int64_t n) override;
     void add(float* y, const float* x, int64_t n) override;
     void swiglu(const float* gate, const float* up, float* out, int64_t n) override;

@@ -70,6 +70,23 @@ void launchMatmul(const MatmulArgs& a, bool glu, cudaStream_t s);
 void launchMatmulTransposed(DevType type, const void* w, size_t rowBytes, int64_t rows, int64_t cols,
                             const float* x, int nTok, float* y, cudaStream_t s);
 
+// Per-head products (ComputeBackend::headMatmul): head h's weight starts h * headBytes after w, is
+// [rows, cols], and maps x[t*xRowStride + h*xHeadStride + :] to y[t*yRowStride + h*yHeadStride + :]
+// (W·x; transposed: Wᵀ·x). One launch for all heads and tokens.
+struct HeadMatmulArgs {
+    DevType type = DevType::F32;
+    const void* w = nullptr;
+    size_t rowBytes = 0, headBytes = 0;
+    int64_t rows = 0, cols = 0;
+    bool transposed = false;
+    const float* x = nullptr;
+    int64_t xRowStride = 0, xHeadStride = 0;
+    float* y = nullptr;
+    int64_t yRowStride = 0, yHeadStride = 0;
+    int nTok = 0, nHead = 0;
+};
+void launchHeadMatmul(const HeadMatmulArgs& a, cudaStream_t s);
+
 // ---- attention.cu -------------------------------------------------------------------------
 struct AttentionArgs {
     const float* q = nullptr;

@@ -9,6 +9,7 @@
 //            positions. Decode and sparse expert groups.
 //   tiled:   64 positions x 64 rows per block, K in steps of 32; weights dequantized into shared
 //            memory once per tile, 4x4 outputs per thread. Prefill.
+// headMatmul (MLA's per-head products) has its own pair: a per-head mat-vec and a per-head Wᵀ·x.
 // Both fuse gate+up+SwiGLU when asked (y = silu(Wg·x) ⊙ Wu·x). F32 dense weights go to cuBLAS
 // (cuda-backend.cpp), so these kernels see F32 only in expert groups.
 #include "backends/cuda/cuda-kernels.h"
@@ -196,6 +197,61 @@ __global__ void matmulTransposedKernel(const uint8_t* w, size_t rowBytes, int64_
     }
 }
 
+// Per-head W_h·x: one warp per (output row, head), up to kMvPos tokens per weight read.
+template <DevType T> __global__ void __launch_bounds__(kMvWarps * kWarp) headMatvecKernel(HeadMatmulArgs a) {
+    const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+    const int64_t r = int64_t(blockIdx.x) * kMvWarps + warp;
+    const int h = blockIdx.y;
+    if (r >= a.rows) return;
+    const uint8_t* w = static_cast<const uint8_t*>(a.w) + size_t(h) * a.headBytes + size_t(r) * a.rowBytes;
+    const float* xh = a.x + int64_t(h) * a.xHeadStride;
+    float* yh = a.y + int64_t(h) * a.yHeadStride;
+    for (int tc = 0; tc < a.nTok; tc += kMvPos) {
+        const int nt = min(kMvPos, a.nTok - tc);
+        float acc[kMvPos];
+#pragma unroll
+        for (int i = 0; i < kMvPos; ++i) acc[i] = 0.0f;
+        for (int64_t e0 = int64_t(lane) * 8; e0 < a.cols; e0 += kWarp * 8) {
+            float wv[8];
+            WeightRead<T>::get8(w, e0, a.cols, wv);
+#pragma unroll
+            for (int i = 0; i < kMvPos; ++i) {
+                if (i >= nt) break;
+                const float* xr = xh + int64_t(tc + i) * a.xRowStride;
+#pragma unroll
+                for (int j = 0; j < 8; ++j) acc[i] += wv[j] * (e0 + j < a.cols ? xr[e0 + j] : 0.0f);
+            }
+        }
+#pragma unroll
+        for (int i = 0; i < kMvPos; ++i) {
+            if (i >= nt) break;
+            const float s = warpSum(acc[i]);
+            if (lane == 0) yh[int64_t(tc + i) * a.yRowStride + r] = s;
+        }
+    }
+}
+
+// Per-head W_hᵀ·x: one thread per 8 output columns of one (head, token).
+template <DevType T> __global__ void headTransposedKernel(HeadMatmulArgs a) {
+    const int64_t c0 = (int64_t(blockIdx.x) * blockDim.x + threadIdx.x) * 8;
+    const int h = blockIdx.y;
+    if (c0 >= a.cols) return;
+    const uint8_t* w = static_cast<const uint8_t*>(a.w) + size_t(h) * a.headBytes;
+    for (int t = blockIdx.z; t < a.nTok; t += gridDim.z) {
+        const float* xr = a.x + int64_t(t) * a.xRowStride + int64_t(h) * a.xHeadStride;
+        float acc[8] = {};
+        for (int64_t r = 0; r < a.rows; ++r) {
+            float v[8];
+            WeightRead<T>::get8(w + size_t(r) * a.rowBytes, c0, a.cols, v);
+            const float xv = xr[r];
+#pragma unroll
+            for (int i = 0; i < 8; ++i) acc[i] += xv * v[i];
+        }
+        float* yr = a.y + int64_t(t) * a.yRowStride + int64_t(h) * a.yHeadStride;
+        for (int i = 0; i < 8 && c0 + i < a.cols; ++i) yr[c0 + i] = acc[i];
+    }
+}
+
 } // namespace
 
 void launchMatmul(const MatmulArgs& a, bool glu, cudaStream_t s) {
@@ -231,6 +287,24 @@ void launchMatmulTransposed(DevType type, const void* w, size_t rowBytes, int64_
     dispatchType(type, [&]<DevType T>() {
         matmulTransposedKernel<T><<<grid, 128, 0, s>>>(static_cast<const uint8_t*>(w), rowBytes, rows, cols, x,
                                                        nTok, y);
+    });
+}
+
+} // namespace moe::cuda
+
+namespace moe::cuda {
+
+void launchHeadMatmul(const HeadMatmulArgs& a, cudaStream_t s) {
+    if (a.nTok <= 0 || a.nHead <= 0 || a.rows <= 0 || a.cols <= 0) return;
+    dispatchType(a.type, [&]<DevType T>() {
+        if (a.transposed) {
+            const int64_t groups = (a.cols + 7) / 8;
+            const dim3 grid(unsigned((groups + 127) / 128), unsigned(a.nHead), unsigned(std::min(a.nTok, 65535)));
+            headTransposedKernel<T><<<grid, 128, 0, s>>>(a);
+        } else {
+            const dim3 grid(unsigned((a.rows + kMvWarps - 1) / kMvWarps), unsigned(a.nHead));
+            headMatvecKernel<T><<<grid, kMvWarps * kWarp, 0, s>>>(a);
+        }
     });
 }
 
