@@ -8,6 +8,7 @@
 // quantizeModelFile. F16 and BF16 go through float32 and back, which is exact.
 #include "moe/quantize.h"
 
+#include "formats/gguf/gguf-spec.h"
 #include "formats/gguf/gguf-writer.h"
 #include "formats/gguf/quants/quant-schemes.h"
 #include "formats/hf/hf-config.h"
@@ -267,70 +268,6 @@ Status planTensors(const SafetensorsWeightSource& src, const ModelSpec& spec,
     return Status::ok();
 }
 
-// The architecture keys of §9.5-§9.6 for spec.
-void addArchKeys(gguf::GgufWriter& w, const ModelSpec& s) {
-    const std::string a = s.architecture + ".";
-    const bool deepseek = s.architecture == "deepseek2";
-    const bool moe = s.nExpert > 0;
-    w.addUInt32(a + "vocab_size", uint32_t(s.nVocab));
-    w.addUInt32(a + "context_length", uint32_t(s.nCtxTrain));
-    w.addUInt32(a + "embedding_length", uint32_t(s.nEmbd));
-    w.addUInt32(a + "block_count", uint32_t(s.nLayer));
-    w.addUInt32(a + "attention.head_count", uint32_t(s.nHead));
-    w.addUInt32(a + "attention.head_count_kv", uint32_t(deepseek ? 1 : s.nHeadKv));
-    w.addFloat32(a + "rope.freq_base", s.ropeTheta);
-    w.addFloat32(a + "attention.layer_norm_rms_epsilon", s.rmsEps);
-    w.addUInt32(a + "rope.dimension_count", uint32_t(s.nRot > 0 ? s.nRot : s.headDim));
-    if (s.slidingWindow > 0) w.addUInt32(a + "attention.sliding_window", uint32_t(s.slidingWindow));
-    if (deepseek) {
-        w.addUInt32(a + "attention.key_length", uint32_t(s.kvLoraRank + s.qkRopeHeadDim));
-        w.addUInt32(a + "attention.value_length", uint32_t(s.kvLoraRank));
-        w.addUInt32(a + "attention.key_length_mla", uint32_t(s.qkNopeHeadDim + s.qkRopeHeadDim));
-        w.addUInt32(a + "attention.value_length_mla", uint32_t(s.vHeadDim));
-        if (s.qLoraRank > 0) w.addUInt32(a + "attention.q_lora_rank", uint32_t(s.qLoraRank));
-        w.addUInt32(a + "attention.kv_lora_rank", uint32_t(s.kvLoraRank));
-        w.addUInt32(a + "leading_dense_block_count", uint32_t(s.firstKDenseReplace));
-        w.addUInt32(a + "feed_forward_length", uint32_t(s.nFfDense));
-        w.addUInt32(a + "expert_feed_forward_length", uint32_t(s.nFf));
-        w.addUInt32(a + "expert_shared_count", uint32_t(s.nExpertShared));
-        w.addFloat32(a + "expert_weights_scale", s.routedScalingFactor);
-        w.addUInt32(a + "expert_gating_func", s.scoringFunc == "sigmoid" ? 2u : 1u);
-        w.addUInt32(a + "expert_group_count", uint32_t(s.nGroup));
-        w.addUInt32(a + "expert_group_used_count", uint32_t(s.topkGroup));
-    } else {
-        w.addUInt32(a + "attention.key_length", uint32_t(s.headDim));
-        w.addUInt32(a + "attention.value_length", uint32_t(s.headDim));
-        if (s.architecture == "qwen2moe" || s.architecture == "qwen3moe") {
-            if (s.nFfDense > 0) w.addUInt32(a + "feed_forward_length", uint32_t(s.nFfDense));
-            w.addUInt32(a + "expert_feed_forward_length", uint32_t(s.nFf));
-            if (s.nFfShared > 0)
-                w.addUInt32(a + "expert_shared_feed_forward_length", uint32_t(s.nFfShared));
-        } else {
-            // llama (Mixtral: the expert size), olmoe (the expert size), dense llama/qwen2/qwen3.
-            w.addUInt32(a + "feed_forward_length", uint32_t(s.nFf > 0 ? s.nFf : s.nFfDense));
-        }
-    }
-    if (moe) {
-        w.addUInt32(a + "expert_count", uint32_t(s.nExpert));
-        w.addUInt32(a + "expert_used_count", uint32_t(s.nExpertUsed));
-        // llama-arch MoE always renormalizes; the other archs carry the config's flag (§9.5).
-        if (s.architecture != "llama") w.addBool(a + "expert_weights_norm", s.normTopkProb);
-    }
-    const RopeScaling& r = s.ropeScaling;
-    if (r.type != "none") {
-        w.addString(a + "rope.scaling.type", r.type);
-        w.addFloat32(a + "rope.scaling.factor", r.factor);
-        w.addUInt32(a + "rope.scaling.original_context_length",
-                    uint32_t(r.originalContext > 0 ? r.originalContext : s.nCtxTrain));
-        if (r.type == "yarn") {
-            w.addFloat32(a + "rope.scaling.yarn_beta_fast", r.betaFast);
-            w.addFloat32(a + "rope.scaling.yarn_beta_slow", r.betaSlow);
-            // DeepSeek: 0.1 * mscale_all_dim (llama.cpp divides by 0.1 on load, §9.5).
-            if (deepseek)
-                w.addFloat32(a + "rope.scaling.yarn_log_multiplier", 0.1f * r.mscaleAllDim);
-        }
-    }
-}
 
 } // namespace
 
@@ -416,7 +353,7 @@ Result<QuantizeReport> convertHfFolder(const std::string& dir, const std::string
     const uint32_t fileType = scheme ? scheme->fileType : anyBf16 ? 32u : anyF16 ? 1u : 0u;
     w.addUInt32("general.file_type", fileType);
     if (anyQuantized) w.addUInt32("general.quantization_version", 2);
-    addArchKeys(w, spec);
+    gguf::writeGgufSpec(w, spec);
     MOE_ASSIGN_OR_RETURN(report.tokenizer, convert::addTokenizerKeys(dir, spec, w));
 
     for (size_t k = 0; k < plan.size(); ++k) {

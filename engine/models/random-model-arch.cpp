@@ -21,6 +21,7 @@
 
 #include "core/rng.h"
 #include "core/thread-pool.h"
+#include "formats/gguf/gguf-spec.h"
 #include "formats/gguf/gguf-writer.h"
 #include "ops/quants/quants.h"
 #include "tokenizers/byte-tokenizer.h"
@@ -143,56 +144,6 @@ void paddedVocabulary(int nVocab, std::vector<std::string>& names, std::vector<i
     }
 }
 
-// The §9.5-§9.6 keys of spec, as convert_hf_to_gguf.py writes them for its architecture.
-void addArchKeys(gguf::GgufWriter& w, const ModelSpec& s) {
-    const std::string a = s.architecture + ".";
-    const bool deepseek = s.architecture == "deepseek2";
-    w.addUInt32(a + "vocab_size", uint32_t(s.nVocab));
-    w.addUInt32(a + "context_length", uint32_t(s.nCtxTrain));
-    w.addUInt32(a + "embedding_length", uint32_t(s.nEmbd));
-    w.addUInt32(a + "block_count", uint32_t(s.nLayer));
-    w.addUInt32(a + "attention.head_count", uint32_t(s.nHead));
-    w.addUInt32(a + "attention.head_count_kv", uint32_t(deepseek ? 1 : s.nHeadKv));
-    w.addFloat32(a + "rope.freq_base", s.ropeTheta);
-    w.addFloat32(a + "attention.layer_norm_rms_epsilon", s.rmsEps);
-    w.addUInt32(a + "rope.dimension_count", uint32_t(s.nRot));
-    if (deepseek) {
-        w.addUInt32(a + "attention.key_length", uint32_t(s.kvLoraRank + s.qkRopeHeadDim));
-        w.addUInt32(a + "attention.value_length", uint32_t(s.kvLoraRank));
-        w.addUInt32(a + "attention.key_length_mla", uint32_t(s.qkNopeHeadDim + s.qkRopeHeadDim));
-        w.addUInt32(a + "attention.value_length_mla", uint32_t(s.vHeadDim));
-        if (s.qLoraRank > 0) w.addUInt32(a + "attention.q_lora_rank", uint32_t(s.qLoraRank));
-        w.addUInt32(a + "attention.kv_lora_rank", uint32_t(s.kvLoraRank));
-        w.addUInt32(a + "leading_dense_block_count", uint32_t(s.firstKDenseReplace));
-        w.addUInt32(a + "feed_forward_length", uint32_t(s.nFfDense));
-        w.addUInt32(a + "expert_feed_forward_length", uint32_t(s.nFf));
-        w.addUInt32(a + "expert_shared_count", uint32_t(s.nExpertShared));
-        w.addFloat32(a + "expert_weights_scale", s.routedScalingFactor);
-        w.addUInt32(a + "expert_gating_func", s.scoringFunc == "sigmoid" ? 2u : 1u);
-        w.addUInt32(a + "expert_group_count", uint32_t(s.nGroup));
-        w.addUInt32(a + "expert_group_used_count", uint32_t(s.topkGroup));
-    } else {
-        w.addUInt32(a + "attention.key_length", uint32_t(s.headDim));
-        w.addUInt32(a + "attention.value_length", uint32_t(s.headDim));
-        // qwen3moe: the expert size has its own key; olmoe: feed_forward_length is the expert size.
-        w.addUInt32(a + (s.architecture == "qwen3moe" ? "expert_feed_forward_length"
-                                                      : "feed_forward_length"),
-                    uint32_t(s.nFf));
-    }
-    w.addUInt32(a + "expert_count", uint32_t(s.nExpert));
-    w.addUInt32(a + "expert_used_count", uint32_t(s.nExpertUsed));
-    w.addBool(a + "expert_weights_norm", s.normTopkProb);
-    const RopeScaling& r = s.ropeScaling;
-    if (r.type == "yarn") {
-        w.addString(a + "rope.scaling.type", r.type);
-        w.addFloat32(a + "rope.scaling.factor", r.factor);
-        w.addUInt32(a + "rope.scaling.original_context_length", uint32_t(r.originalContext));
-        w.addFloat32(a + "rope.scaling.yarn_beta_fast", r.betaFast);
-        w.addFloat32(a + "rope.scaling.yarn_beta_slow", r.betaSlow);
-        // 0.1 * mscale_all_dim, which the loader divides back (§9.5).
-        w.addFloat32(a + "rope.scaling.yarn_log_multiplier", 0.1f * r.mscaleAllDim);
-    }
-}
 
 enum class Fill { Matrix, Norm, Embedding };
 
@@ -272,7 +223,7 @@ Status writeRandomArchModel(const RandomModelOptions& o, const quants::QuantSche
     w.addUInt32("general.file_type", scheme.fileType);
     if (gguf::typeTraits(scheme.type)->blockSize > 1)
         w.addUInt32("general.quantization_version", 2);
-    addArchKeys(w, s);
+    gguf::writeGgufSpec(w, s);
     w.addString("tokenizer.ggml.model", ByteTokenizer::kModelName);
     w.addStringArray("tokenizer.ggml.tokens", names);
     w.addInt32Array("tokenizer.ggml.token_type", types);

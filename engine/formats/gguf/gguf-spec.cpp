@@ -486,4 +486,68 @@ Status readGgufSpec(const GgufFile& file, ModelSpec& spec) {
         file, [&file](std::string_view name) { return file.tensor(name); }, spec);
 }
 
+void writeGgufSpec(GgufWriter& w, const ModelSpec& s) {
+    const std::string a = s.architecture + ".";
+    const bool deepseek = s.architecture == "deepseek2";
+    const bool moe = s.nExpert > 0;
+    w.addUInt32(a + "vocab_size", uint32_t(s.nVocab));
+    w.addUInt32(a + "context_length", uint32_t(s.nCtxTrain));
+    w.addUInt32(a + "embedding_length", uint32_t(s.nEmbd));
+    w.addUInt32(a + "block_count", uint32_t(s.nLayer));
+    w.addUInt32(a + "attention.head_count", uint32_t(s.nHead));
+    w.addUInt32(a + "attention.head_count_kv", uint32_t(deepseek ? 1 : s.nHeadKv));
+    w.addFloat32(a + "rope.freq_base", s.ropeTheta);
+    w.addFloat32(a + "attention.layer_norm_rms_epsilon", s.rmsEps);
+    w.addUInt32(a + "rope.dimension_count", uint32_t(s.nRot > 0 ? s.nRot : s.headDim));
+    if (s.slidingWindow > 0) w.addUInt32(a + "attention.sliding_window", uint32_t(s.slidingWindow));
+    if (deepseek) {
+        w.addUInt32(a + "attention.key_length", uint32_t(s.kvLoraRank + s.qkRopeHeadDim));
+        w.addUInt32(a + "attention.value_length", uint32_t(s.kvLoraRank));
+        w.addUInt32(a + "attention.key_length_mla", uint32_t(s.qkNopeHeadDim + s.qkRopeHeadDim));
+        w.addUInt32(a + "attention.value_length_mla", uint32_t(s.vHeadDim));
+        if (s.qLoraRank > 0) w.addUInt32(a + "attention.q_lora_rank", uint32_t(s.qLoraRank));
+        w.addUInt32(a + "attention.kv_lora_rank", uint32_t(s.kvLoraRank));
+        w.addUInt32(a + "leading_dense_block_count", uint32_t(s.firstKDenseReplace));
+        w.addUInt32(a + "feed_forward_length", uint32_t(s.nFfDense));
+        w.addUInt32(a + "expert_feed_forward_length", uint32_t(s.nFf));
+        w.addUInt32(a + "expert_shared_count", uint32_t(s.nExpertShared));
+        w.addFloat32(a + "expert_weights_scale", s.routedScalingFactor);
+        w.addUInt32(a + "expert_gating_func", s.scoringFunc == "sigmoid" ? 2u : 1u);
+        w.addUInt32(a + "expert_group_count", uint32_t(s.nGroup));
+        w.addUInt32(a + "expert_group_used_count", uint32_t(s.topkGroup));
+    } else {
+        w.addUInt32(a + "attention.key_length", uint32_t(s.headDim));
+        w.addUInt32(a + "attention.value_length", uint32_t(s.headDim));
+        if (s.architecture == "qwen2moe" || s.architecture == "qwen3moe") {
+            if (s.nFfDense > 0) w.addUInt32(a + "feed_forward_length", uint32_t(s.nFfDense));
+            w.addUInt32(a + "expert_feed_forward_length", uint32_t(s.nFf));
+            if (s.nFfShared > 0)
+                w.addUInt32(a + "expert_shared_feed_forward_length", uint32_t(s.nFfShared));
+        } else {
+            // llama (Mixtral: the expert size), olmoe (the expert size), dense llama/qwen2/qwen3.
+            w.addUInt32(a + "feed_forward_length", uint32_t(s.nFf > 0 ? s.nFf : s.nFfDense));
+        }
+    }
+    if (moe) {
+        w.addUInt32(a + "expert_count", uint32_t(s.nExpert));
+        w.addUInt32(a + "expert_used_count", uint32_t(s.nExpertUsed));
+        // llama-arch MoE always renormalizes; the other archs carry the config's flag (§9.5).
+        if (s.architecture != "llama") w.addBool(a + "expert_weights_norm", s.normTopkProb);
+    }
+    const RopeScaling& r = s.ropeScaling;
+    if (r.type != "none") {
+        w.addString(a + "rope.scaling.type", r.type);
+        w.addFloat32(a + "rope.scaling.factor", r.factor);
+        w.addUInt32(a + "rope.scaling.original_context_length",
+                    uint32_t(r.originalContext > 0 ? r.originalContext : s.nCtxTrain));
+        if (r.type == "yarn") {
+            w.addFloat32(a + "rope.scaling.yarn_beta_fast", r.betaFast);
+            w.addFloat32(a + "rope.scaling.yarn_beta_slow", r.betaSlow);
+            // DeepSeek: 0.1 * mscale_all_dim (llama.cpp divides by 0.1 on load, §9.5).
+            if (deepseek)
+                w.addFloat32(a + "rope.scaling.yarn_log_multiplier", 0.1f * r.mscaleAllDim);
+        }
+    }
+}
+
 } // namespace moe::gguf

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "formats/gguf/gguf-reader.h"
+#include "formats/gguf/gguf-writer.h"
 #include "moe/model.h"
 #include "moe/status.h"
 
@@ -30,5 +31,9 @@ Status readGgufSpec(const GgufFile& file, const TensorLookup& tensors, ModelSpec
 
 // The single-file form: tensors are looked up in file itself.
 Status readGgufSpec(const GgufFile& file, ModelSpec& spec);
+
+// The inverse: spec's architecture keys (§9.5-§9.6) as convert_hf_to_gguf.py writes them for
+// spec.architecture (deepseek2 in the MLA form), so readGgufSpec gives spec back.
+void writeGgufSpec(GgufWriter& w, const ModelSpec& spec);
 
 } // namespace moe::gguf
