@@ -21,8 +21,6 @@
 
 namespace moe {
 
-class ThreadPool;
-
 // Floats per token per layer in the KV cache: K rows kDim wide, V rows vDim wide (0: the family
 // keeps no separate V; MLA caches the latent once).
 struct KvGeometry {
