@@ -154,7 +154,17 @@ Status SessionImpl::restoreState(const std::string& path) {
     return Status::ok();
 }
 
-Status Session::saveState(const std::string& path) const { return m_impl->saveState(path); }
-Status Session::restoreState(const std::string& path) { return m_impl->restoreState(path); }
+// A GPU binding is shared by the model's sessions: state transfers take its lock like forwards.
+Status Session::saveState(const std::string& path) const {
+    std::unique_lock<std::mutex> guard;
+    if (m_impl->gpu) guard = std::unique_lock<std::mutex>(m_impl->gpu->lock);
+    return m_impl->saveState(path);
+}
+
+Status Session::restoreState(const std::string& path) {
+    std::unique_lock<std::mutex> guard;
+    if (m_impl->gpu) guard = std::unique_lock<std::mutex>(m_impl->gpu->lock);
+    return m_impl->restoreState(path);
+}
 
 } // namespace moe
