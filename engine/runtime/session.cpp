@@ -68,6 +68,7 @@ Session::~Session() = default;
 
 const Model& Session::model() const { return *m_impl->model; }
 int Session::contextSize() const { return m_impl->cache.capacity(); }
+const std::string& Session::device() const { return m_impl->device; }
 int Session::position() const { return int(m_impl->cached.size()); }
 void Session::reset() { m_impl->cached.clear(); }
 

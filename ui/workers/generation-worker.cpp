@@ -83,14 +83,22 @@ void GenerationWorker::loadModel(const QString& path) {
         emit loadFailed(path, toQString(model.status().toString()));
         return;
     }
-    moe::SessionOptions options;
-    options.device = "cpu";
     if (!(*model)->hasTokenizer()) {
         emit loadFailed(path, tr("The model has no tokenizer (a Hugging Face folder needs its "
                                  "tokenizer.json to chat)."));
         return;
     }
+    // The best device there is (a CUDA GPU, else a Vulkan GPU, else the CPU); a GPU that cannot
+    // take the model (out of memory, a device error) leaves the CPU to run it.
+    moe::SessionOptions options;
+    options.device = "auto";
     auto session = moe::Session::create(*model, options);
+    QString fallback;
+    if (!session && options.device != "cpu") {
+        fallback = toQString(session.status().toString());
+        options.device = "cpu";
+        session = moe::Session::create(*model, options);
+    }
     if (!session) {
         emit loadFailed(path, toQString(session.status().toString()));
         return;
@@ -98,9 +106,15 @@ void GenerationWorker::loadModel(const QString& path) {
     m_model = std::move(model).value();
     m_session = std::move(session).value();
 
-    m_device = QStringLiteral("cpu");
+    m_device = toQString(m_session->device());
     for (const moe::DeviceInfo& device : moe::listDevices().devices)
-        if (device.backend == options.device) m_device = deviceLabel(device);
+        if (device.backend + ":" + std::to_string(device.index) == m_session->device() ||
+            (device.backend == "cpu" && m_session->device() == "cpu"))
+            m_device = deviceLabel(device);
+    if (!fallback.isEmpty()) {
+        qCWarning(lcWorker) << "GPU session failed, running on the CPU:" << fallback;
+        m_device += tr(" (GPU unavailable: %1)").arg(fallback);
+    }
 
     LoadedModel loaded;
     loaded.path = path;

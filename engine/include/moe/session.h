@@ -86,6 +86,8 @@ public:
 
     const Model& model() const;
     int contextSize() const;
+    // The device the session runs on, resolved: "cpu", "cuda:N" or "vulkan:N".
+    const std::string& device() const;
     int position() const; // tokens in the KV cache
 
     // Clears the KV cache (the next generate() computes its whole prompt).
