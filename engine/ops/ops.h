@@ -69,10 +69,6 @@ float yarnMscale(float factor, float m);
 void ropeApply(float* x, int nTok, int64_t rowStride, int nHead, int64_t headStride, int offset,
                int nRot, const int32_t* pos, const RopeFreqs& freqs, bool interleaved);
 
-// Unscaled RoPE on x: [nTok, nHead * headDim], rotating the first nRot dims of each head.
-void rope(float* x, int nTok, int nHead, int headDim, int nRot, const int32_t* pos, float theta,
-          bool interleaved);
-
 // Causal attention (eager HF semantics, softmax in f32) of nTok queries, query t at position
 // pos[t] attending to its sequence's cache rows max(0, pos[t] - window + 1) .. pos[t]
 // (window 0: all). q: [nTok, nHead*dk]; out: [nTok, nHead*dv]. Cache rows: K rows of stride
@@ -124,10 +120,6 @@ struct RouterParams {
 };
 void route(const float* logits, int nTok, int nExpert, const RouterParams& params, int32_t* ids,
            float* weights);
-
-// Softmax top-k router (Mixtral/Qwen/OLMoE): route() with softmax scores, no groups, no scale.
-void routerSoftmaxTopK(const float* logits, int nTok, int nExpert, int k, bool normalize,
-                       int32_t* ids, float* weights);
 
 // out[i] = silu(gate[i]) * up[i], silu(z) = z / (1 + exp(-z)).
 void swiglu(const float* gate, const float* up, float* out, int64_t n);

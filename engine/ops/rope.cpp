@@ -113,10 +113,4 @@ void ropeApply(float* x, int nTok, int64_t rowStride, int nHead, int64_t headStr
     }
 }
 
-void rope(float* x, int nTok, int nHead, int headDim, int nRot, const int32_t* pos, float theta,
-          bool interleaved) {
-    const RopeFreqs freqs = ropeFrequencies(nRot, theta, RopeScalingParams{});
-    ropeApply(x, nTok, int64_t(nHead) * headDim, nHead, headDim, 0, nRot, pos, freqs, interleaved);
-}
-
 } // namespace moe::ops

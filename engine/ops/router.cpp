@@ -88,12 +88,4 @@ void route(const float* logits, int nTok, int nExpert, const RouterParams& rp, i
     }
 }
 
-void routerSoftmaxTopK(const float* logits, int nTok, int nExpert, int k, bool normalize,
-                       int32_t* ids, float* weights) {
-    RouterParams rp;
-    rp.k = k;
-    rp.normalize = normalize;
-    route(logits, nTok, nExpert, rp, ids, weights);
-}
-
 } // namespace moe::ops
