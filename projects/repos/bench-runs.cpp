@@ -156,6 +156,22 @@ Result<std::vector<BenchSummary>> BenchRepo::summaries(int64_t runId) {
     });
 }
 
+namespace {
+
+BenchRunRecord readBenchRunRow(const Statement& r) {
+    return BenchRunRecord{.runId = r.columnInt64(0),
+                          .status = r.columnText(1),
+                          .startedAt = r.columnText(2),
+                          .environment = {.suite = r.columnText(3),
+                                          .gpu = r.columnText(4),
+                                          .driver = r.columnText(5),
+                                          .backend = r.columnText(6),
+                                          .buildCommit = r.columnText(7),
+                                          .environmentJson = r.columnText(8)}};
+}
+
+} // namespace
+
 Result<std::vector<BenchRunRecord>> BenchRepo::history(std::optional<std::string> suite) {
     MOE_ASSIGN_OR_RETURN(Statement s,
                          m_db.prepare("SELECT r.id, r.status, r.started_at, b.suite, b.gpu, "
@@ -165,17 +181,23 @@ Result<std::vector<BenchRunRecord>> BenchRepo::history(std::optional<std::string
                                       "DESC",
                                       "list bench runs"));
     if (suite) MOE_TRY(s.bind(1, *suite));
-    return collectRows<BenchRunRecord>(s, [](const Statement& r) {
-        return BenchRunRecord{.runId = r.columnInt64(0),
-                              .status = r.columnText(1),
-                              .startedAt = r.columnText(2),
-                              .environment = {.suite = r.columnText(3),
-                                              .gpu = r.columnText(4),
-                                              .driver = r.columnText(5),
-                                              .backend = r.columnText(6),
-                                              .buildCommit = r.columnText(7),
-                                              .environmentJson = r.columnText(8)}};
-    });
+    return collectRows<BenchRunRecord>(s, readBenchRunRow);
+}
+
+Result<BenchRunRecord> BenchRepo::run(int64_t runId) {
+    MOE_ASSIGN_OR_RETURN(Statement s,
+                         m_db.prepare("SELECT r.id, r.status, r.started_at, b.suite, b.gpu, "
+                                      "b.driver, b.backend, b.build_commit, b.environment_json "
+                                      "FROM bench_runs b JOIN runs r ON r.id = b.run_id WHERE "
+                                      "b.run_id = ?",
+                                      "read bench run"));
+    MOE_TRY(s.bind(1, runId));
+    MOE_ASSIGN_OR_RETURN(const bool found, s.step());
+    if (!found) {
+        return errorStatus(StatusCode::NotFound, m_db.path() + ": no bench run with id " +
+                                                     std::to_string(runId));
+    }
+    return readBenchRunRow(s);
 }
 
 } // namespace moe::projects

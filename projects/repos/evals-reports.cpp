@@ -34,6 +34,23 @@ Result<int64_t> EvalRepo::add(const EvalResultRecord& e) {
     return id;
 }
 
+namespace {
+
+EvalResultRecord readEvalRow(const Statement& r) {
+    return EvalResultRecord{.id = r.columnInt64(0),
+                            .runId = optionalInt(r, 1),
+                            .versionId = optionalInt(r, 2),
+                            .datasetId = optionalInt(r, 3),
+                            .eval = r.columnText(4),
+                            .metric = r.columnText(5),
+                            .value = r.columnDouble(6),
+                            .sampleCount = r.columnInt64(7),
+                            .detailsJson = r.columnText(8),
+                            .createdAt = r.columnText(9)};
+}
+
+} // namespace
+
 Result<std::vector<EvalResultRecord>> EvalRepo::list(std::optional<int64_t> versionId) {
     MOE_ASSIGN_OR_RETURN(Statement s,
                          m_db.prepare("SELECT id, run_id, version_id, dataset_id, eval, metric, "
@@ -42,18 +59,17 @@ Result<std::vector<EvalResultRecord>> EvalRepo::list(std::optional<int64_t> vers
                                       "id DESC",
                                       "list eval results"));
     if (versionId) MOE_TRY(s.bind(1, *versionId));
-    return collectRows<EvalResultRecord>(s, [](const Statement& r) {
-        return EvalResultRecord{.id = r.columnInt64(0),
-                                .runId = optionalInt(r, 1),
-                                .versionId = optionalInt(r, 2),
-                                .datasetId = optionalInt(r, 3),
-                                .eval = r.columnText(4),
-                                .metric = r.columnText(5),
-                                .value = r.columnDouble(6),
-                                .sampleCount = r.columnInt64(7),
-                                .detailsJson = r.columnText(8),
-                                .createdAt = r.columnText(9)};
-    });
+    return collectRows<EvalResultRecord>(s, readEvalRow);
+}
+
+Result<std::vector<EvalResultRecord>> EvalRepo::byRun(int64_t runId) {
+    MOE_ASSIGN_OR_RETURN(Statement s,
+                         m_db.prepare("SELECT id, run_id, version_id, dataset_id, eval, metric, "
+                                      "value, sample_count, details_json, created_at FROM "
+                                      "eval_results WHERE run_id = ? ORDER BY id",
+                                      "list eval results of a run"));
+    MOE_TRY(s.bind(1, runId));
+    return collectRows<EvalResultRecord>(s, readEvalRow);
 }
 
 Result<int64_t> ReportRepo::add(const ReportRecord& r) {

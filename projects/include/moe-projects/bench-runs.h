@@ -53,6 +53,8 @@ public:
     Result<std::vector<BenchSummary>> summarize(int64_t runId,
                                                 const std::map<std::string, std::string>& units = {});
     Result<std::vector<BenchSummary>> summaries(int64_t runId);
+    // One bench run with its environment; NotFound when runId is not a bench run.
+    Result<BenchRunRecord> run(int64_t runId);
     // Bench runs, newest first; suite filters when set.
     Result<std::vector<BenchRunRecord>> history(std::optional<std::string> suite = {});
 

@@ -33,6 +33,8 @@ public:
     Result<int64_t> add(const EvalResultRecord& result);
     // Newest first; versionId filters when set.
     Result<std::vector<EvalResultRecord>> list(std::optional<int64_t> versionId = {});
+    // The results a run recorded, in the order it added them.
+    Result<std::vector<EvalResultRecord>> byRun(int64_t runId);
 
 private:
     Database& m_db;
