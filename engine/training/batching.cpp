@@ -18,23 +18,28 @@ namespace {
 class FreeTree {
 public:
     FreeTree(size_t slots, int64_t capacity) {
-        while (m_size < slots) m_size *= 2;
+        while (m_size < slots)
+            m_size *= 2;
         m_tree.assign(2 * m_size, 0);
-        for (size_t i = 0; i < slots; ++i) m_tree[m_size + i] = capacity;
-        for (size_t i = m_size - 1; i > 0; --i) m_tree[i] = std::max(m_tree[2 * i], m_tree[2 * i + 1]);
+        for (size_t i = 0; i < slots; ++i)
+            m_tree[m_size + i] = capacity;
+        for (size_t i = m_size - 1; i > 0; --i)
+            m_tree[i] = std::max(m_tree[2 * i], m_tree[2 * i + 1]);
     }
     // The first slot with free >= need, or -1.
     int64_t leftmost(int64_t need) const {
         if (m_tree[1] < need) return -1;
         size_t i = 1;
-        while (i < m_size) i = m_tree[2 * i] >= need ? 2 * i : 2 * i + 1;
+        while (i < m_size)
+            i = m_tree[2 * i] >= need ? 2 * i : 2 * i + 1;
         return int64_t(i - m_size);
     }
     int64_t freeAt(size_t slot) const { return m_tree[m_size + slot]; }
     void set(size_t slot, int64_t value) {
         size_t i = m_size + slot;
         m_tree[i] = value;
-        for (i /= 2; i > 0; i /= 2) m_tree[i] = std::max(m_tree[2 * i], m_tree[2 * i + 1]);
+        for (i /= 2; i > 0; i /= 2)
+            m_tree[i] = std::max(m_tree[2 * i], m_tree[2 * i + 1]);
     }
 
 private:
@@ -44,8 +49,9 @@ private:
 
 } // namespace
 
-std::vector<std::vector<int>> makeBatches(const std::vector<TrainingExample>& examples, int tokensPerBatch,
-                                          bool packing, uint64_t seed, bool shuffle) {
+std::vector<std::vector<int>> makeBatches(const std::vector<TrainingExample>& examples,
+                                          int tokensPerBatch, bool packing, uint64_t seed,
+                                          bool shuffle) {
     const int64_t budget = std::max(tokensPerBatch, 1);
     std::vector<int> order(examples.size());
     std::iota(order.begin(), order.end(), 0);
@@ -67,7 +73,8 @@ std::vector<std::vector<int>> makeBatches(const std::vector<TrainingExample>& ex
     }
 
     // Longest first; ties keep the (possibly shuffled) order.
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return length(a) > length(b); });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return length(a) > length(b); });
     FreeTree tree(order.size(), budget);
     for (int i : order) {
         const int64_t len = length(i);
@@ -89,7 +96,8 @@ PackedBatch packBatch(const std::vector<TrainingExample>& examples, const std::v
         packed.sequenceStarts.push_back(int32_t(packed.tokens.size()));
         packed.tokens.insert(packed.tokens.end(), ex.tokens.begin(), ex.tokens.end());
         packed.labels.insert(packed.labels.end(), ex.labels.begin(), ex.labels.end());
-        for (size_t t = 0; t < ex.tokens.size(); ++t) packed.positions.push_back(int32_t(t));
+        for (size_t t = 0; t < ex.tokens.size(); ++t)
+            packed.positions.push_back(int32_t(t));
         packed.trainedTokens += dataset::trainedTokens(ex);
     }
     packed.sequenceStarts.push_back(int32_t(packed.tokens.size()));

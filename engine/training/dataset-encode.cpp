@@ -20,22 +20,27 @@ namespace moe::dataset {
 
 namespace {
 
-bool startsWith(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
+bool startsWith(const std::string& s, const std::string& prefix) {
+    return s.compare(0, prefix.size(), prefix) == 0;
+}
 
 size_t commonPrefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
     const size_t n = std::min(a.size(), b.size());
     size_t i = 0;
-    while (i < n && a[i] == b[i]) ++i;
+    while (i < n && a[i] == b[i])
+        ++i;
     return i;
 }
 
 Status refused(const Status& s) {
-    return Status(StatusCode::InvalidArgument, "the chat template refuses the conversation: " + s.message());
+    return Status(StatusCode::InvalidArgument,
+                  "the chat template refuses the conversation: " + s.message());
 }
 
 } // namespace
 
-EncodeContext::EncodeContext(const Tokenizer& tok, const ChatTemplate& tmpl, const DatasetOptions& opts)
+EncodeContext::EncodeContext(const Tokenizer& tok, const ChatTemplate& tmpl,
+                             const DatasetOptions& opts)
     : tokenizer(tok), chatTemplate(tmpl), options(opts) {
     if (tok.bosId() >= 0) bosToken = tok.tokenName(tok.bosId());
     if (tok.eosId() >= 0) eosToken = tok.tokenName(tok.eosId());
@@ -43,7 +48,8 @@ EncodeContext::EncodeContext(const Tokenizer& tok, const ChatTemplate& tmpl, con
     if (tok.eosId() >= 0 && tok.eosId() != tok.eotId()) endIds.push_back(tok.eosId());
 }
 
-Status encodeConversation(const EncodeContext& ctx, const std::vector<Turn>& turns, TrainingExample& out) {
+Status encodeConversation(const EncodeContext& ctx, const std::vector<Turn>& turns,
+                          TrainingExample& out) {
     const std::vector<ChatMessage> messages = toChatMessages(turns);
     auto render = [&](size_t n, bool generationPrompt) {
         const std::vector<ChatMessage> head(messages.begin(), messages.begin() + std::ptrdiff_t(n));
@@ -59,7 +65,9 @@ Status encodeConversation(const EncodeContext& ctx, const std::vector<Turn>& tur
     if (!ctx.options.assistantOnlyLoss) {
         out.labels = out.tokens;
     } else {
-        auto isEnd = [&](int32_t id) { return std::find(ctx.endIds.begin(), ctx.endIds.end(), id) != ctx.endIds.end(); };
+        auto isEnd = [&](int32_t id) {
+            return std::find(ctx.endIds.begin(), ctx.endIds.end(), id) != ctx.endIds.end();
+        };
         size_t cursor = 0; // tokens before it belong to earlier replies or their prompts
         int reply = 0;
         for (size_t i = 0; i < messages.size(); ++i) {
@@ -69,11 +77,13 @@ Status encodeConversation(const EncodeContext& ctx, const std::vector<Turn>& tur
             auto prompt = render(i, true);
             if (!prompt.isOk()) return refused(prompt.status());
             if (!startsWith(text, *prompt))
-                return Status(StatusCode::InvalidArgument,
-                              "the chat template renders the messages before " + which +
-                                  " differently from the whole conversation, so its reply cannot be "
-                                  "located; train on all tokens instead (assistant-only loss off)");
-            const size_t begin = std::max(cursor, commonPrefix(ctx.tokenizer.encode(*prompt, false), out.tokens));
+                return Status(
+                    StatusCode::InvalidArgument,
+                    "the chat template renders the messages before " + which +
+                        " differently from the whole conversation, so its reply cannot be "
+                        "located; train on all tokens instead (assistant-only loss off)");
+            const size_t begin =
+                std::max(cursor, commonPrefix(ctx.tokenizer.encode(*prompt, false), out.tokens));
             auto upTo = render(i + 1, false);
             if (!upTo.isOk()) return refused(upTo.status());
             size_t end = 0;
@@ -89,16 +99,19 @@ Status encodeConversation(const EncodeContext& ctx, const std::vector<Turn>& tur
             }
             if (end <= begin) { // rendered differently as history: up to the first end token
                 size_t t = begin;
-                while (t < out.tokens.size() && !isEnd(out.tokens[t])) ++t;
+                while (t < out.tokens.size() && !isEnd(out.tokens[t]))
+                    ++t;
                 if (t == out.tokens.size())
-                    return Status(StatusCode::InvalidArgument,
-                                  "cannot find where " + which +
-                                      " ends: the template renders it differently when later messages "
-                                      "follow and no end-of-turn token follows it");
+                    return Status(
+                        StatusCode::InvalidArgument,
+                        "cannot find where " + which +
+                            " ends: the template renders it differently when later messages "
+                            "follow and no end-of-turn token follows it");
                 end = t + 1;
             }
             if (turns[i].train)
-                std::copy(out.tokens.begin() + std::ptrdiff_t(begin), out.tokens.begin() + std::ptrdiff_t(end),
+                std::copy(out.tokens.begin() + std::ptrdiff_t(begin),
+                          out.tokens.begin() + std::ptrdiff_t(end),
                           out.labels.begin() + std::ptrdiff_t(begin));
             cursor = end;
         }
@@ -135,7 +148,8 @@ void encodeText(const EncodeContext& ctx, const std::string& text, int64_t recor
 
 int64_t trainedTokens(const TrainingExample& example) {
     int64_t n = 0;
-    for (size_t t = 1; t < example.labels.size(); ++t) n += example.labels[t] != kDatasetIgnoreLabel;
+    for (size_t t = 1; t < example.labels.size(); ++t)
+        n += example.labels[t] != kDatasetIgnoreLabel;
     return n;
 }
 

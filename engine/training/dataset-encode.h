@@ -20,13 +20,15 @@ struct EncodeContext {
     const DatasetOptions& options;
     std::string bosToken; // the tokenizer's BOS/EOS names, as the template's bos_token/eos_token
     std::string eosToken;
-    std::vector<int32_t> endIds; // end-of-turn and end-of-sequence ids (a reply's last trained token)
+    std::vector<int32_t>
+        endIds; // end-of-turn and end-of-sequence ids (a reply's last trained token)
 };
 
 // One conversation into one example (truncated to maxSeqLen, `truncated` set). Errors
 // (InvalidArgument, no location): the template refuses the conversation, or renders it in a way
 // that hides where a reply starts or ends.
-Status encodeConversation(const EncodeContext& ctx, const std::vector<Turn>& turns, TrainingExample& out);
+Status encodeConversation(const EncodeContext& ctx, const std::vector<Turn>& turns,
+                          TrainingExample& out);
 
 // One document into windows of at most maxSeqLen tokens that overlap by one token, so every token
 // after the first is a target exactly once. Appends to out.

@@ -21,7 +21,9 @@ std::string lowerExtension(const std::string& path) {
     return ext;
 }
 
-bool isBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool isBlank(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 // Cuts a trailing incomplete UTF-8 sequence (a byte limit may end inside a character).
 void trimPartialUtf8(std::string& s) {
@@ -128,13 +130,19 @@ std::string jsonErrorText(const std::exception& e) {
         const size_t close = s.find("] ");
         if (close != std::string::npos) s.erase(0, close + 2);
     }
+    // "parse error at line 1, column 21: ..." -> "column 21: ..." (the caller names the line).
+    if (s.rfind("parse error at line ", 0) == 0) {
+        const size_t column = s.find("column ");
+        if (column != std::string::npos) s.erase(0, column);
+    }
     return s;
 }
 
-Result<std::unique_ptr<RecordReader>> RecordReader::open(const std::string& path, int64_t maxRecords,
-                                                         size_t maxTextBytes) {
+Result<std::unique_ptr<RecordReader>> RecordReader::open(const std::string& path,
+                                                         int64_t maxRecords, size_t maxTextBytes) {
     std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) return Status(StatusCode::NotFound, path + ": no such file");
+    if (!fs::is_regular_file(path, ec))
+        return Status(StatusCode::NotFound, path + ": no such file");
     std::unique_ptr<RecordReader> r(new RecordReader());
     r->m_path = path;
     r->m_maxTextBytes = maxTextBytes;
@@ -161,9 +169,10 @@ Result<std::unique_ptr<RecordReader>> RecordReader::open(const std::string& path
         r->m_kind = FileKind::JsonLines;
     } else if (jsonExt) {
         if (first == 0) return Status(StatusCode::InvalidArgument, path + ": the file is empty");
-        return Status(StatusCode::InvalidArgument,
-                      path + ": not JSON: expected '[' (a JSON array) or '{' (JSON Lines) first, got '" +
-                          std::string(1, first) + "'");
+        return Status(
+            StatusCode::InvalidArgument,
+            path + ": not JSON: expected '[' (a JSON array) or '{' (JSON Lines) first, got '" +
+                std::string(1, first) + "'");
     } else {
         r->m_kind = FileKind::Text;
     }
@@ -179,33 +188,38 @@ Status RecordReader::loadArray(int64_t maxRecords) {
         try {
             m_array = json::parse(text);
         } catch (const json::parse_error& e) {
-            return Status(StatusCode::InvalidArgument, m_path + ":" + std::to_string(lineOfByte(text, e.byte)) +
-                                                           ": invalid JSON: " + jsonErrorText(e));
+            return Status(StatusCode::InvalidArgument,
+                          m_path + ":" + std::to_string(lineOfByte(text, e.byte)) +
+                              ": invalid JSON: " + jsonErrorText(e));
         }
         if (!m_array.is_array())
-            return Status(StatusCode::InvalidArgument, m_path + ": expected a JSON array of records");
+            return Status(StatusCode::InvalidArgument,
+                          m_path + ": expected a JSON array of records");
         return Status::ok();
     }
     ArrayHeadSax sax(maxRecords);
     const bool parsed = json::sax_parse(m_in, &sax);
     if (!parsed && !sax.stoppedEarly) {
         if (sax.notArray)
-            return Status(StatusCode::InvalidArgument, m_path + ": expected a JSON array of records");
+            return Status(StatusCode::InvalidArgument,
+                          m_path + ": expected a JSON array of records");
         // Line of the error: count newlines up to its byte.
         m_in.clear();
         m_in.seekg(0);
         std::string head(sax.errorByte, '\0');
         m_in.read(head.data(), std::streamsize(head.size()));
         head.resize(size_t(m_in.gcount()));
-        return Status(StatusCode::InvalidArgument, m_path + ":" + std::to_string(lineOfByte(head, head.size())) +
-                                                       ": invalid JSON: " + sax.error);
+        return Status(StatusCode::InvalidArgument,
+                      m_path + ":" + std::to_string(lineOfByte(head, head.size())) +
+                          ": invalid JSON: " + sax.error);
     }
     m_array = std::move(sax.elements);
     if (sax.stoppedEarly) {
         // The parse stopped right after an element's last byte: a ',' next means more follow.
         m_in.clear();
         char c = 0;
-        while (m_in.get(c) && isBlank(c)) {}
+        while (m_in.get(c) && isBlank(c)) {
+        }
         m_arrayMore = m_in && c != ']';
     }
     return Status::ok();
@@ -238,8 +252,9 @@ Result<bool> RecordReader::next(RawRecord& out) {
         out.index = int64_t(m_next) + 1;
         out.value = std::move(m_array[m_next++]);
         if (!out.value.is_object())
-            return Status(StatusCode::InvalidArgument, location(out.index) + ": a record must be a JSON object, got " +
-                                                           out.value.type_name());
+            return Status(StatusCode::InvalidArgument,
+                          location(out.index) + ": a record must be a JSON object, got " +
+                              out.value.type_name());
         return true;
     }
     std::string line;
@@ -251,22 +266,29 @@ Result<bool> RecordReader::next(RawRecord& out) {
         try {
             out.value = json::parse(line);
         } catch (const json::parse_error& e) {
-            return Status(StatusCode::InvalidArgument, location(m_line) + ": invalid JSON: " + jsonErrorText(e));
+            return Status(StatusCode::InvalidArgument,
+                          location(m_line) + ": invalid JSON: " + jsonErrorText(e));
         }
         if (!out.value.is_object())
             return Status(StatusCode::InvalidArgument,
-                          location(m_line) + ": a record must be a JSON object, got " + out.value.type_name());
+                          location(m_line) + ": a record must be a JSON object, got " +
+                              out.value.type_name());
         return true;
     }
-    if (m_in.bad()) return Status(StatusCode::IoError, m_path + ": read failed after line " + std::to_string(m_line));
+    if (m_in.bad())
+        return Status(StatusCode::IoError,
+                      m_path + ": read failed after line " + std::to_string(m_line));
     return false;
 }
 
 bool RecordReader::moreAfterLimit() {
     switch (m_kind) {
-    case FileKind::Text: return m_textDone ? !m_textComplete : m_size > 0;
-    case FileKind::JsonArray: return m_next < m_array.size() || m_arrayMore;
-    case FileKind::JsonLines: break;
+    case FileKind::Text:
+        return m_textDone ? !m_textComplete : m_size > 0;
+    case FileKind::JsonArray:
+        return m_next < m_array.size() || m_arrayMore;
+    case FileKind::JsonLines:
+        break;
     }
     std::string line;
     while (std::getline(m_in, line))

@@ -31,8 +31,8 @@ public:
     // Opens path and finds its kind. maxRecords > 0 reads at most that many records (an array is
     // parsed only that far); maxTextBytes bounds a Text record (preview). NotFound, IoError, or
     // InvalidArgument for a .json/.jsonl file that does not start like JSON.
-    static Result<std::unique_ptr<RecordReader>> open(const std::string& path, int64_t maxRecords = 0,
-                                                      size_t maxTextBytes = SIZE_MAX);
+    static Result<std::unique_ptr<RecordReader>>
+    open(const std::string& path, int64_t maxRecords = 0, size_t maxTextBytes = SIZE_MAX);
 
     FileKind kind() const { return m_kind; }
     const std::string& path() const { return m_path; }

@@ -9,7 +9,9 @@ using nlohmann::json;
 
 namespace {
 
-Status bad(const std::string& what) { return Status(StatusCode::InvalidArgument, what); }
+Status bad(const std::string& what) {
+    return Status(StatusCode::InvalidArgument, what);
+}
 
 // obj[key] as a string into out. required: a missing key is an error; null counts as missing.
 Status getString(const json& obj, const std::string& where, const char* key, bool required,
@@ -34,12 +36,15 @@ Status alpaca(const json& j, std::vector<Turn>& turns) {
     if (!system.empty()) turns.push_back({"system", system, true});
     if (auto h = j.find("history"); h != j.end() && !h->is_null()) {
         if (!h->is_array())
-            return bad("'history' must be an array of [user, assistant] pairs, got " + std::string(h->type_name()));
+            return bad("'history' must be an array of [user, assistant] pairs, got " +
+                       std::string(h->type_name()));
         for (size_t i = 0; i < h->size(); ++i) {
             const json& pair = (*h)[i];
             const std::string at = "history[" + std::to_string(i) + "]";
-            if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string())
-                return bad("'" + at + "' must be a pair of strings [user, assistant], got " + pair.dump());
+            if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() ||
+                !pair[1].is_string())
+                return bad("'" + at + "' must be a pair of strings [user, assistant], got " +
+                           pair.dump());
             turns.push_back({"user", pair[0].get<std::string>(), true});
             turns.push_back({"assistant", pair[1].get<std::string>(), true});
         }
@@ -55,14 +60,16 @@ Status shareGpt(const json& j, std::vector<Turn>& turns) {
     MOE_TRY(getString(j, "", "system", false, system));
     auto c = j.find("conversations");
     if (c == j.end()) return bad("missing key 'conversations'");
-    if (!c->is_array()) return bad("'conversations' must be an array, got " + std::string(c->type_name()));
+    if (!c->is_array())
+        return bad("'conversations' must be an array, got " + std::string(c->type_name()));
     if (c->empty()) return bad("'conversations' is empty");
     if (!system.empty()) turns.push_back({"system", system, true});
     for (size_t i = 0; i < c->size(); ++i) {
         const json& m = (*c)[i];
         const std::string at = "conversations[" + std::to_string(i) + "].";
         if (!m.is_object())
-            return bad("'conversations[" + std::to_string(i) + "]' must be an object, got " + m.type_name());
+            return bad("'conversations[" + std::to_string(i) + "]' must be an object, got " +
+                       m.type_name());
         std::string from, value;
         MOE_TRY(getString(m, at, "from", true, from));
         MOE_TRY(getString(m, at, "value", true, value));
@@ -83,20 +90,23 @@ Status shareGpt(const json& j, std::vector<Turn>& turns) {
 Status openAi(const json& j, std::vector<Turn>& turns) {
     auto ms = j.find("messages");
     if (ms == j.end()) return bad("missing key 'messages'");
-    if (!ms->is_array()) return bad("'messages' must be an array, got " + std::string(ms->type_name()));
+    if (!ms->is_array())
+        return bad("'messages' must be an array, got " + std::string(ms->type_name()));
     if (ms->empty()) return bad("'messages' is empty");
     for (size_t i = 0; i < ms->size(); ++i) {
         const json& m = (*ms)[i];
         const std::string at = "messages[" + std::to_string(i) + "].";
         if (!m.is_object())
-            return bad("'messages[" + std::to_string(i) + "]' must be an object, got " + m.type_name());
+            return bad("'messages[" + std::to_string(i) + "]' must be an object, got " +
+                       m.type_name());
         Turn t;
         MOE_TRY(getString(m, at, "role", true, t.role));
         if (t.role != "system" && t.role != "user" && t.role != "assistant")
             return bad("'" + at + "role' is '" + t.role + "'; expected system, user or assistant");
         MOE_TRY(getString(m, at, "content", true, t.content));
         if (auto w = m.find("weight"); w != m.end()) {
-            if (t.role != "assistant") return bad("'" + at + "weight' is only allowed on assistant messages");
+            if (t.role != "assistant")
+                return bad("'" + at + "weight' is only allowed on assistant messages");
             if (!w->is_number_integer() || (w->get<int64_t>() != 0 && w->get<int64_t>() != 1))
                 return bad("'" + at + "weight' must be 0 or 1, got " + w->dump());
             t.train = w->get<int64_t>() == 1;
@@ -108,7 +118,8 @@ Status openAi(const json& j, std::vector<Turn>& turns) {
 
 std::string keysOf(const json& j) {
     std::string keys;
-    for (auto it = j.begin(); it != j.end(); ++it) keys += (keys.empty() ? "" : ", ") + it.key();
+    for (auto it = j.begin(); it != j.end(); ++it)
+        keys += (keys.empty() ? "" : ", ") + it.key();
     return keys.empty() ? "none" : keys;
 }
 
@@ -122,7 +133,8 @@ Result<DatasetFormat> formatOfRecord(const RecordReader& reader, const RawRecord
     if (j.contains("instruction")) return DatasetFormat::Alpaca;
     if (j.contains("text")) return DatasetFormat::PlainText;
     return Status(StatusCode::InvalidArgument,
-                  reader.location(first.index) + ": cannot tell the dataset format from the keys (" + keysOf(j) +
+                  reader.location(first.index) +
+                      ": cannot tell the dataset format from the keys (" + keysOf(j) +
                       "); expected 'instruction'+'output' (alpaca), 'conversations' (sharegpt), "
                       "'messages' (openai) or 'text' (text)");
 }
@@ -139,11 +151,16 @@ Status convertRecord(const RawRecord& raw, DatasetFormat format, FileKind kind, 
         return Status::ok();
     }
     switch (format) {
-    case DatasetFormat::Alpaca: return alpaca(raw.value, out.turns);
-    case DatasetFormat::ShareGpt: return shareGpt(raw.value, out.turns);
-    case DatasetFormat::OpenAiMessages: return openAi(raw.value, out.turns);
-    case DatasetFormat::PlainText: return getString(raw.value, "", "text", true, out.text);
-    case DatasetFormat::Auto: break;
+    case DatasetFormat::Alpaca:
+        return alpaca(raw.value, out.turns);
+    case DatasetFormat::ShareGpt:
+        return shareGpt(raw.value, out.turns);
+    case DatasetFormat::OpenAiMessages:
+        return openAi(raw.value, out.turns);
+    case DatasetFormat::PlainText:
+        return getString(raw.value, "", "text", true, out.text);
+    case DatasetFormat::Auto:
+        break;
     }
     return Status(StatusCode::Internal, "convertRecord: the format must be resolved first");
 }
@@ -151,7 +168,8 @@ Status convertRecord(const RawRecord& raw, DatasetFormat format, FileKind kind, 
 std::vector<ChatMessage> toChatMessages(const std::vector<Turn>& turns) {
     std::vector<ChatMessage> messages;
     messages.reserve(turns.size());
-    for (const Turn& t : turns) messages.push_back({t.role, t.content});
+    for (const Turn& t : turns)
+        messages.push_back({t.role, t.content});
     return messages;
 }
 

@@ -16,7 +16,8 @@
 
 namespace moe {
 
-static_assert(kDatasetIgnoreLabel == ops::kIgnoreLabel, "dataset labels use the loss's ignore index");
+static_assert(kDatasetIgnoreLabel == ops::kIgnoreLabel,
+              "dataset labels use the loss's ignore index");
 
 using namespace dataset;
 
@@ -27,7 +28,7 @@ struct FormatName {
     const char* name;
 };
 constexpr FormatName kFormatNames[] = {
-    {DatasetFormat::Auto, "auto"},     {DatasetFormat::Alpaca, "alpaca"},
+    {DatasetFormat::Auto, "auto"},         {DatasetFormat::Alpaca, "alpaca"},
     {DatasetFormat::ShareGpt, "sharegpt"}, {DatasetFormat::OpenAiMessages, "openai"},
     {DatasetFormat::PlainText, "text"},    {DatasetFormat::OpenAiMessages, "messages"},
     {DatasetFormat::PlainText, "plain"},
@@ -59,7 +60,8 @@ Result<LoadedFile> loadFile(const std::string& path, DatasetFormat format, const
         ++file.stats.records;
         Status converted = convertRecord(raw, format, reader->kind(), record);
         if (!converted.isOk())
-            return Status(StatusCode::InvalidArgument, reader->location(raw.index) + ": " + converted.message());
+            return Status(StatusCode::InvalidArgument,
+                          reader->location(raw.index) + ": " + converted.message());
         std::vector<TrainingExample> produced;
         if (format == DatasetFormat::PlainText) {
             encodeText(ctx, record.text, record.index, produced);
@@ -68,7 +70,8 @@ Result<LoadedFile> loadFile(const std::string& path, DatasetFormat format, const
                 record.turns.insert(record.turns.begin(), Turn{"system", system, true});
             Status encoded = encodeConversation(ctx, record.turns, example);
             if (!encoded.isOk())
-                return Status(StatusCode::InvalidArgument, reader->location(raw.index) + ": " + encoded.message());
+                return Status(StatusCode::InvalidArgument,
+                              reader->location(raw.index) + ": " + encoded.message());
             example.record = record.index;
             produced.push_back(std::move(example));
         }
@@ -82,7 +85,8 @@ Result<LoadedFile> loadFile(const std::string& path, DatasetFormat format, const
         }
         if (ctx.options.progress &&
             !ctx.options.progress(progressFrom + (progressTo - progressFrom) * reader->fraction()))
-            return Status(StatusCode::Cancelled, path + ": loading cancelled at " + reader->location(raw.index));
+            return Status(StatusCode::Cancelled,
+                          path + ": loading cancelled at " + reader->location(raw.index));
     }
     return file;
 }
@@ -107,17 +111,20 @@ void splitByFraction(std::vector<TrainingExample>& train, std::vector<TrainingEx
     for (size_t i = 0; i < train.size(); ++i)
         groupOf[i] = groupIds.emplace(train[i].record, int64_t(groupIds.size())).first->second;
     if (groupIds.size() < 2)
-        for (size_t i = 0; i < train.size(); ++i) groupOf[i] = int64_t(i);
+        for (size_t i = 0; i < train.size(); ++i)
+            groupOf[i] = int64_t(i);
     const int64_t nGroups = groupIds.size() < 2 ? int64_t(train.size()) : int64_t(groupIds.size());
     if (nGroups < 2) return;
     int64_t nValidation = std::llround(fraction * double(nGroups));
     nValidation = std::clamp<int64_t>(nValidation, 1, nGroups - 1);
 
     std::vector<int64_t> order(static_cast<size_t>(nGroups));
-    for (int64_t g = 0; g < nGroups; ++g) order[size_t(g)] = g;
+    for (int64_t g = 0; g < nGroups; ++g)
+        order[size_t(g)] = g;
     shuffleIndices(order, seed);
     std::vector<char> held(size_t(nGroups), 0);
-    for (int64_t k = 0; k < nValidation; ++k) held[size_t(order[size_t(k)])] = 1;
+    for (int64_t k = 0; k < nValidation; ++k)
+        held[size_t(order[size_t(k)])] = 1;
 
     std::vector<TrainingExample> kept;
     for (size_t i = 0; i < train.size(); ++i)
@@ -136,8 +143,9 @@ const char* datasetFormatName(DatasetFormat format) {
 Result<DatasetFormat> parseDatasetFormat(std::string_view name) {
     for (const FormatName& f : kFormatNames)
         if (name == f.name) return f.format;
-    return Status(StatusCode::InvalidArgument, "unknown dataset format '" + std::string(name) +
-                                                   "'; expected auto, alpaca, sharegpt, openai or text");
+    return Status(StatusCode::InvalidArgument,
+                  "unknown dataset format '" + std::string(name) +
+                      "'; expected auto, alpaca, sharegpt, openai or text");
 }
 
 Result<DatasetFormat> detectDatasetFormat(const std::string& path) {
@@ -145,18 +153,23 @@ Result<DatasetFormat> detectDatasetFormat(const std::string& path) {
     RawRecord first;
     MOE_ASSIGN_OR_RETURN(bool any, reader->next(first));
     if (reader->kind() == FileKind::Text) return DatasetFormat::PlainText;
-    if (!any) return Status(StatusCode::InvalidArgument, path + ": no records (an empty JSON array or file)");
+    if (!any)
+        return Status(StatusCode::InvalidArgument,
+                      path + ": no records (an empty JSON array or file)");
     return formatOfRecord(*reader, first);
 }
 
 Result<TokenizedDataset> loadDataset(const std::string& path, const Tokenizer& tokenizer,
-                                     const ChatTemplate* chatTemplate, const DatasetOptions& options) {
+                                     const ChatTemplate* chatTemplate,
+                                     const DatasetOptions& options) {
     if (options.maxSeqLen < 2)
         return Status(StatusCode::InvalidArgument,
-                      "dataset options: maxSeqLen must be at least 2, got " + std::to_string(options.maxSeqLen));
+                      "dataset options: maxSeqLen must be at least 2, got " +
+                          std::to_string(options.maxSeqLen));
     if (!(options.validationFraction >= 0 && options.validationFraction < 1))
-        return Status(StatusCode::InvalidArgument, "dataset options: validationFraction must be in [0, 1), got " +
-                                                       std::to_string(options.validationFraction));
+        return Status(StatusCode::InvalidArgument,
+                      "dataset options: validationFraction must be in [0, 1), got " +
+                          std::to_string(options.validationFraction));
     const bool separate = !options.validationPath.empty();
     if (separate && options.validationFraction > 0)
         return Status(StatusCode::InvalidArgument,
@@ -165,7 +178,8 @@ Result<TokenizedDataset> loadDataset(const std::string& path, const Tokenizer& t
     TokenizedDataset out;
     MOE_ASSIGN_OR_RETURN(out.format, resolveFormat(path, options.format));
     if (separate) {
-        MOE_ASSIGN_OR_RETURN(out.validationFormat, resolveFormat(options.validationPath, options.format));
+        MOE_ASSIGN_OR_RETURN(out.validationFormat,
+                             resolveFormat(options.validationPath, options.format));
     }
     std::optional<ChatTemplate> fallback;
     if (!chatTemplate) {
@@ -174,20 +188,24 @@ Result<TokenizedDataset> loadDataset(const std::string& path, const Tokenizer& t
     }
     const EncodeContext ctx(tokenizer, *chatTemplate, options);
 
-    MOE_ASSIGN_OR_RETURN(LoadedFile train, loadFile(path, out.format, ctx, 0.0, separate ? 0.8 : 1.0));
+    MOE_ASSIGN_OR_RETURN(LoadedFile train,
+                         loadFile(path, out.format, ctx, 0.0, separate ? 0.8 : 1.0));
     out.train = std::move(train.examples);
     out.trainStats = train.stats;
     if (separate) {
-        MOE_ASSIGN_OR_RETURN(LoadedFile val, loadFile(options.validationPath, out.validationFormat, ctx, 0.8, 1.0));
+        MOE_ASSIGN_OR_RETURN(LoadedFile val,
+                             loadFile(options.validationPath, out.validationFormat, ctx, 0.8, 1.0));
         out.validation = std::move(val.examples);
         out.validationStats = val.stats;
     } else if (options.validationFraction > 0) {
         splitByFraction(out.train, out.validation, options.validationFraction, options.seed);
         // Records: those whose examples went to validation move with them.
         std::map<int64_t, bool> validationRecords;
-        for (const TrainingExample& ex : out.validation) validationRecords[ex.record] = true;
+        for (const TrainingExample& ex : out.validation)
+            validationRecords[ex.record] = true;
         bool windowsSplit = false;
-        for (const TrainingExample& ex : out.train) windowsSplit |= validationRecords.count(ex.record) > 0;
+        for (const TrainingExample& ex : out.train)
+            windowsSplit |= validationRecords.count(ex.record) > 0;
         if (!windowsSplit) {
             out.validationStats.records = int64_t(validationRecords.size());
             out.trainStats.records -= out.validationStats.records;
@@ -198,12 +216,14 @@ Result<TokenizedDataset> loadDataset(const std::string& path, const Tokenizer& t
     return out;
 }
 
-Result<DatasetPreview> previewDataset(const std::string& path, int maxRecords, DatasetFormat format) {
+Result<DatasetPreview> previewDataset(const std::string& path, int maxRecords,
+                                      DatasetFormat format) {
     DatasetPreview preview;
     MOE_ASSIGN_OR_RETURN(preview.format, resolveFormat(path, format));
     const int64_t want = std::max(maxRecords, 0);
     constexpr size_t kTextHead = 4096;
-    MOE_ASSIGN_OR_RETURN(auto reader, RecordReader::open(path, std::max<int64_t>(want, 1), kTextHead));
+    MOE_ASSIGN_OR_RETURN(auto reader,
+                         RecordReader::open(path, std::max<int64_t>(want, 1), kTextHead));
     RawRecord raw;
     Record record;
     while (int64_t(preview.records.size()) < want) {
@@ -211,7 +231,8 @@ Result<DatasetPreview> previewDataset(const std::string& path, int maxRecords, D
         if (!more) break;
         Status converted = convertRecord(raw, preview.format, reader->kind(), record);
         if (!converted.isOk())
-            return Status(StatusCode::InvalidArgument, reader->location(raw.index) + ": " + converted.message());
+            return Status(StatusCode::InvalidArgument,
+                          reader->location(raw.index) + ": " + converted.message());
         DatasetPreviewRecord r;
         r.record = record.index;
         if (preview.format == DatasetFormat::PlainText)

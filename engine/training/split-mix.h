@@ -22,7 +22,8 @@ public:
     uint64_t below(uint64_t n) {
         const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
         uint64_t x = next();
-        while (x >= limit) x = next();
+        while (x >= limit)
+            x = next();
         return x % n;
     }
 
@@ -32,7 +33,8 @@ private:
 
 template <class T> void shuffleIndices(std::vector<T>& v, uint64_t seed) {
     SplitMix64 rng(seed);
-    for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[size_t(rng.below(i))]);
+    for (size_t i = v.size(); i > 1; --i)
+        std::swap(v[i - 1], v[size_t(rng.below(i))]);
 }
 
 } // namespace moe::dataset

