@@ -1,6 +1,8 @@
 // Speed benchmark harness: prefill (ppN: N prompt tokens from an empty cache) and decode (tgN:
-// N tokens one at a time after a short prompt), each repeated after warm-up runs, reported as
-// median and spread of tokens/s, plus time to first token and peak resident memory. Speed is
+// N tokens one at a time after a short prompt; at a context depth D: tgN_dD after D cached tokens;
+// at batch B > 1: tgN_bB, B sequences decoded together in one BatchSession), each repeated after
+// warm-up runs, reported as median and spread of tokens/s, plus time to first token (ttftN),
+// inter-token latency (itlN: every decode step's milliseconds) and peak resident memory. Speed is
 // measured here and recorded in docs/perf/, never asserted in tests.
 #pragma once
 
@@ -18,6 +20,8 @@ namespace moe {
 struct BenchConfig {
     std::vector<int> promptTokens = {128, 512}; // one ppN point each
     std::vector<int> genTokens = {128};         // one tgN point each
+    std::vector<int> batchSizes = {1};          // decode batch sizes (1: the Session path)
+    std::vector<int> depths = {0};              // decode after this many cached tokens
     int repetitions = 5;
     int warmup = 1;
     uint64_t seed = 1; // picks the (random, non-control) token ids fed to the model
@@ -25,7 +29,7 @@ struct BenchConfig {
 };
 
 struct BenchPoint {
-    std::string name;   // "pp512", "tg128", "ttft128"
+    std::string name;   // "pp512", "tg128", "ttft128", "itl128", "tg128_b4", "tg128_d4096"
     std::string unit;   // "tok/s" or "ms"
     std::vector<double> samples;
     double median = 0, min = 0, max = 0, mean = 0, stddev = 0;
