@@ -1,5 +1,6 @@
 // `moestudio-cli bench`: prefill and decode speed, TTFT and peak memory of one model (moe/bench.h),
-// as a table or JSON; with --project the run and its samples are recorded.
+// as a table or JSON; with --project the run and its samples are recorded. `bench run SUITE.json`
+// is the suite runner (cmd-bench-run.cpp).
 #include "cli-args.h"
 #include "cli-output.h"
 #include "cli-record.h"
@@ -50,6 +51,7 @@ nlohmann::json toJson(const moe::BenchReport& r) {
 } // namespace
 
 int cmdBench(int argc, char** argv) {
+    if (argc > 1 && std::string(argv[1]) == "run") return cmdBenchRun(argc - 1, argv + 1);
     CliArgs args;
     if (!args.parse(argc, argv, {"model", "pp", "tg", "reps", "warmup", "threads", "ctx", "json", "project", "device"}, {}))
         return cliUsage("bench: " + args.error());

@@ -7,6 +7,8 @@
 int cmdInfo(int argc, char** argv);
 int cmdTemplate(int argc, char** argv);
 int cmdBench(int argc, char** argv);
+int cmdBenchRun(int argc, char** argv); // `bench run SUITE.json ...` (argv[0] is "run")
+int cmdEval(int argc, char** argv);
 int cmdGenerate(int argc, char** argv);
 int cmdChat(int argc, char** argv);
 int cmdMakeModel(int argc, char** argv);

@@ -23,6 +23,9 @@ constexpr const char* kHelp =
     "                                                 interactive multi-turn chat\n"
     "  bench --model MODEL [--pp 128,512] [--tg 128] [--reps 5] [--json FILE] [--project DIR]\n"
     "                                                 prefill/decode tok/s, TTFT, peak memory\n"
+    "  bench run SUITE.json (--model M [--model M2 ...] | --versions ID,... --project DIR) [--json]\n"
+    "                                                 a speed + quality suite per model (docs/bench.md)\n"
+    "  eval perplexity|kl|choice|generation|routing --model M ...  one quality eval (docs/bench.md)\n"
     "  template (--model M | --template F | --builtin NAME) --messages F.json [--no-generation-prompt]\n"
     "                                                 render a chat with a chat template\n"
     "  make-model --arch mixtral --preset tiny|small --seed N --out FILE.gguf [--type f32|f16|bf16]\n"
@@ -70,6 +73,7 @@ int main(int argc, char** argv) {
     if (cmd == "info") return cmdInfo(subArgc, subArgv);
     if (cmd == "template") return cmdTemplate(subArgc, subArgv);
     if (cmd == "bench") return cmdBench(subArgc, subArgv);
+    if (cmd == "eval") return cmdEval(subArgc, subArgv);
     if (cmd == "generate") return cmdGenerate(subArgc, subArgv);
     if (cmd == "chat") return cmdChat(subArgc, subArgv);
     if (cmd == "make-model") return cmdMakeModel(subArgc, subArgv);
