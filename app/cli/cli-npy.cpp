@@ -4,6 +4,8 @@
 #include "cli-npy.h"
 
 #include <bit>
+#include <climits>
+#include <iterator>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -62,6 +64,62 @@ moe::Status writeNpy(const std::string& path, std::span<const float> data,
     if (ec) {
         std::filesystem::remove(tmp, ec);
         return moe::Status(moe::StatusCode::IoError, path + ": cannot replace the file");
+    }
+    return moe::Status::ok();
+}
+
+moe::Status readNpyInt32(const std::string& path, std::vector<int32_t>& values, std::vector<int64_t>& shape) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return moe::Status(moe::StatusCode::IoError, path + ": cannot open");
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto bad = [&](const std::string& why) { return moe::Status(moe::StatusCode::InvalidArgument, path + ": " + why); };
+    if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) return bad("not a .npy file");
+    const int major = uint8_t(bytes[6]);
+    size_t headerLen = 0, headerStart = 0;
+    if (major == 1) {
+        headerLen = uint8_t(bytes[8]) | (size_t(uint8_t(bytes[9])) << 8);
+        headerStart = 10;
+    } else if (bytes.size() >= 12) {
+        headerLen = 0;
+        for (int i = 0; i < 4; ++i)
+            headerLen |= size_t(uint8_t(bytes[size_t(8 + i)])) << (8 * i);
+        headerStart = 12;
+    }
+    if (headerStart == 0 || headerStart + headerLen > bytes.size()) return bad("truncated header");
+    const std::string header = bytes.substr(headerStart, headerLen);
+    int width = 0;
+    if (header.find("'<i4'") != std::string::npos) width = 4;
+    else if (header.find("'<i8'") != std::string::npos) width = 8;
+    else return bad("dtype must be int32 ('<i4') or int64 ('<i8')");
+    if (header.find("'fortran_order': True") != std::string::npos) return bad("Fortran order is not supported");
+    const size_t open = header.find("'shape': ("), close = header.find(')', open);
+    if (open == std::string::npos || close == std::string::npos) return bad("no shape in the header");
+    shape.clear();
+    std::string dims = header.substr(open + 10, close - open - 10);
+    size_t count = 1;
+    for (size_t p = 0; p < dims.size();) {
+        while (p < dims.size() && (dims[p] == ' ' || dims[p] == ',')) ++p;
+        if (p >= dims.size()) break;
+        size_t used = 0;
+        const long long d = std::stoll(dims.substr(p), &used);
+        shape.push_back(d);
+        count *= size_t(d);
+        p += used;
+    }
+    const size_t dataStart = headerStart + headerLen;
+    if (bytes.size() - dataStart < count * size_t(width)) return bad("truncated data");
+    values.resize(count);
+    for (size_t i = 0; i < count; ++i) {
+        if (width == 4) {
+            int32_t v;
+            std::memcpy(&v, bytes.data() + dataStart + 4 * i, 4);
+            values[i] = v;
+        } else {
+            int64_t v;
+            std::memcpy(&v, bytes.data() + dataStart + 8 * i, 8);
+            if (v < INT32_MIN || v > INT32_MAX) return bad("value " + std::to_string(v) + " does not fit int32");
+            values[i] = int32_t(v);
+        }
     }
     return moe::Status::ok();
 }

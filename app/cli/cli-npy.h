@@ -16,3 +16,7 @@ std::string npyImage(std::span<const float> data, const std::vector<int64_t>& sh
 // product of shape. Errors name the file.
 moe::Status writeNpy(const std::string& path, std::span<const float> data,
                      const std::vector<int64_t>& shape);
+
+// Reads a .npy integer array (int32 '<i4' or int64 '<i8', C order) as int32 values and its shape.
+// Errors name the file and what is wrong (dtype, order, truncated data, values outside int32).
+moe::Status readNpyInt32(const std::string& path, std::vector<int32_t>& values, std::vector<int64_t>& shape);

@@ -21,6 +21,8 @@ int cmdTokenize(int argc, char** argv);
 int cmdDetokenize(int argc, char** argv);
 int cmdLogits(int argc, char** argv);
 int cmdRoute(int argc, char** argv);
+int cmdFinetune(int argc, char** argv);
+int cmdGrads(int argc, char** argv);
 
 // quantize and convert: in (GGUF file or HF folder) -> out GGUF of type ("" keeps types), with the
 // per-type summary on stdout; returns the exit code.

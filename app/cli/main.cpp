@@ -39,6 +39,10 @@ constexpr const char* kHelp =
     "                                                 token ids of text (PATH: GGUF, folder, tokenizer.json)\n"
     "  detokenize --model PATH [--skip-special] (IDS... | --input-json FILE) [--output-json FILE]\n"
     "                                                 text of token ids\n"
+    "  finetune CONFIG.json --model MODEL [--output DIR] [--resume CKPT] [--project DIR]\n"
+    "                                                 LoRA / ESFT / full fine-tuning (docs/finetune.md)\n"
+    "  grads --model MODEL --adapter DIR --tokens T.npy --labels L.npy --out G.safetensors\n"
+    "                                                 loss and LoRA gradients of one batch\n"
     "  logits --model MODEL --tokens 1,2,3 --out FILE.npy [--device cpu] [experts]\n"
     "                                                 float32 [nTok, nVocab] logits of every position\n"
     "  route --model MODEL (--tokens 1,2,3 | --prompt TEXT) [--per-token] [--json] [experts]\n"
@@ -85,6 +89,8 @@ int main(int argc, char** argv) {
     if (cmd == "tokenize") return cmdTokenize(subArgc, subArgv);
     if (cmd == "detokenize") return cmdDetokenize(subArgc, subArgv);
     if (cmd == "logits") return cmdLogits(subArgc, subArgv);
+    if (cmd == "finetune") return cmdFinetune(subArgc, subArgv);
+    if (cmd == "grads") return cmdGrads(subArgc, subArgv);
     if (cmd == "route") return cmdRoute(subArgc, subArgv);
     std::cerr << "moestudio-cli: unknown command '" << cmd << "' (see --help)\n";
     return 2;
