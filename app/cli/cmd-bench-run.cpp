@@ -214,6 +214,8 @@ int runSuiteOnTargets(const moe::BenchSuite& suite, const std::vector<SuiteTarge
                 if (!base.isOk()) return cliFail(base.status().message());
                 ctx.versionId = base->id;
             }
+        }
+        if (store) {
             auto run = beginSuiteRun(*store, ctx);
             if (!run.isOk()) return cliFail(run.status().message());
             runId = *run;
