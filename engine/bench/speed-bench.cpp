@@ -96,8 +96,8 @@ Result<BenchReport> runSpeedBench(std::shared_ptr<const Model> model, const Benc
     BenchReport report;
     report.modelPath = model->info().path;
     report.modelName = model->spec().name;
-    report.device = config.session.device;
     MOE_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::create(model, config.session));
+    report.device = session->device(); // resolved: "auto" -> "cuda:0", "cuda" -> "cuda:0"
     report.threads = config.session.nThreads;
     if (!model->hasTokenizer())
         return Status(StatusCode::InvalidArgument, report.modelPath + ": bench needs the model's tokenizer");
