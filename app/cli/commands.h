@@ -21,6 +21,7 @@ int cmdTokenize(int argc, char** argv);
 int cmdDetokenize(int argc, char** argv);
 int cmdLogits(int argc, char** argv);
 int cmdRoute(int argc, char** argv);
+int cmdReport(int argc, char** argv); // needs the GUI build (charts), else it says so
 int cmdFinetune(int argc, char** argv);
 int cmdGrads(int argc, char** argv);
 

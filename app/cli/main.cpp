@@ -50,6 +50,8 @@ constexpr const char* kHelp =
     "  project init DIR [--name NAME] | list DIR | check DIR | info DIR | runs DIR\n"
     "  project export DIR FILE | import FILE DIR      the whole project in one file\n"
     "  runs show ID --project DIR                     one run: config, metrics, checkpoints\n"
+    "  report --project DIR --runs ID[,ID...] --out FILE.html|.pdf|.csv [--title T]\n"
+    "                                                 bench runs as a report (docs/reports.md)\n"
     "\n"
     "sampling: --temperature T (0 = greedy) --top-k K --top-p P --min-p P --max-tokens N --seed S\n"
     "          --repeat-penalty R --presence-penalty P --frequency-penalty F --penalty-last-n N\n"
@@ -92,6 +94,7 @@ int main(int argc, char** argv) {
     if (cmd == "finetune") return cmdFinetune(subArgc, subArgv);
     if (cmd == "grads") return cmdGrads(subArgc, subArgv);
     if (cmd == "route") return cmdRoute(subArgc, subArgv);
+    if (cmd == "report") return cmdReport(subArgc, subArgv);
     std::cerr << "moestudio-cli: unknown command '" << cmd << "' (see --help)\n";
     return 2;
 }
