@@ -54,6 +54,14 @@ ops::RouterParams routerParams(const ModelSpec& s, const TrainFfn& f) {
     return rp;
 }
 
+// "e<index>." (built piecewise: GCC 12 -O3 warns falsely on "literal" + to_string(...)).
+std::string expertPrefix(int e) {
+    std::string p = std::to_string(e);
+    p.insert(p.begin(), 'e');
+    p.push_back('.');
+    return p;
+}
+
 float sigmoid(float z) {
     return 1.0f / (1.0f + std::exp(-z));
 }
@@ -116,7 +124,7 @@ Status ffnForwardTrain(const ModelSpec& s, const TrainFfn& f, const float* x, in
         for (int t = 0; t < nTok; ++t)
             for (int j = 0; j < k; ++j)
                 if (ids[size_t(t) * size_t(k) + size_t(j)] == e) slots.push_back(t * k + j);
-        const std::string p = "e" + std::to_string(e) + ".";
+        const std::string p = expertPrefix(e);
         saved.i[p + "slots"] = slots;
         if (slots.empty()) continue;
         const int n = int(slots.size());
@@ -166,7 +174,7 @@ void ffnBackwardTrain(const ModelSpec& s, const TrainFfn& f, const float* x, int
     const auto& w = saved.f["router.w"];
     std::vector<float> dw(size_t(nTok) * size_t(k), 0.0f);
     for (int e = 0; e < nExp; ++e) {
-        const std::string p = "e" + std::to_string(e) + ".";
+        const std::string p = expertPrefix(e);
         const auto& slots = saved.i[p + "slots"];
         if (slots.empty()) continue;
         const int n = int(slots.size());

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -118,6 +119,25 @@ Result<PeftAdapter> loadPeftAdapter(const std::string& dir) {
     return a;
 }
 
+void reorderRopeRows(const ModelSpec& spec, const std::string& name, std::vector<float>& values, bool toHf) {
+    if (spec.family == "deepseek" || !spec.ropeInterleaved || spec.headDim <= 0) return;
+    const bool q = name.find("self_attn.q_proj.") != std::string::npos;
+    const bool k = name.find("self_attn.k_proj.") != std::string::npos;
+    if (!(q || k) || endsWith(name, ".lora_A.weight") || endsWith(name, ".bias")) return;
+    const int64_t d = spec.headDim, rows = int64_t(q ? spec.nHead : spec.nHeadKv) * d;
+    if (rows <= 0 || int64_t(values.size()) % rows != 0) return;
+    const int64_t cols = int64_t(values.size()) / rows;
+    // GGUF unit u of a head is Hugging Face unit (u even ? u / 2 : d / 2 + u / 2) (convert-hf.cpp).
+    std::vector<float> out(values.size());
+    for (int64_t r = 0; r < rows; ++r) {
+        const int64_t head = r / d, u = r % d;
+        const int64_t hf = head * d + (u % 2 == 0 ? u / 2 : d / 2 + u / 2);
+        const int64_t from = toHf ? r : hf, to = toHf ? hf : r;
+        std::copy_n(values.data() + from * cols, cols, out.data() + to * cols);
+    }
+    values.swap(out);
+}
+
 Status applyPeftAdapter(TrainModel& model, const PeftAdapter& adapter, const std::string& dir) {
     size_t used = 0;
     for (Param* p : model.params()) {
@@ -129,6 +149,7 @@ Status applyPeftAdapter(TrainModel& model, const PeftAdapter& adapter, const std
             return Status(StatusCode::CorruptFile,
                           dir + ": tensor '" + p->name + "' has the wrong shape for this model");
         p->value = it->second;
+        reorderRopeRows(model.spec(), p->name, p->value, false);
         ++used;
     }
     if (used != adapter.tensors.size())
@@ -138,16 +159,22 @@ Status applyPeftAdapter(TrainModel& model, const PeftAdapter& adapter, const std
     return Status::ok();
 }
 
-Status savePeftAdapter(const std::string& dir, const TrainTargets& t,
+Status savePeftAdapter(const std::string& dir, const ModelSpec& spec, const TrainTargets& t,
                        const std::vector<Param*>& params, const std::string& baseModel) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return Status(StatusCode::IoError, dir + ": cannot create: " + ec.message());
     std::vector<std::pair<std::string, const Param*>> tensors;
+    std::deque<std::vector<float>> reordered;
+    std::vector<const std::vector<float>*> values;
     for (const Param* p : params)
-        if (endsWith(p->name, ".lora_A.weight") || endsWith(p->name, ".lora_B.weight"))
+        if (endsWith(p->name, ".lora_A.weight") || endsWith(p->name, ".lora_B.weight")) {
             tensors.emplace_back(kPeftPrefix + p->name, p);
-    MOE_TRY(writeF32Tensors(dir + "/adapter_model.safetensors", tensors));
+            reordered.push_back(p->value);
+            reorderRopeRows(spec, p->name, reordered.back(), true);
+            values.push_back(&reordered.back());
+        }
+    MOE_TRY(writeF32Tensors(dir + "/adapter_model.safetensors", tensors, values));
     json j;
     j["peft_type"] = "LORA";
     j["task_type"] = "CAUSAL_LM";

@@ -125,13 +125,20 @@ Status TrainingRun::saveResult(const std::string& dir) const {
         if (!out) return Status(StatusCode::IoError, dir + "/config.json: cannot write");
     }
     if (r.config.method == TrainingMethod::Lora)
-        return train::savePeftAdapter(dir + "/adapter", r.targets, r.tm->params(),
+        return train::savePeftAdapter(dir + "/adapter", r.tm->spec(), r.targets, r.tm->params(),
                                       r.model->info().path);
     fs::create_directories(dir + "/weights", ec);
+    // Hugging Face names and row order (GGUF llama files permute q/k rows; peft-adapter.h).
     std::vector<std::pair<std::string, const train::Param*>> tensors;
-    for (const train::Param* p : r.tm->params())
+    std::deque<std::vector<float>> reordered;
+    std::vector<const std::vector<float>*> values;
+    for (const train::Param* p : r.tm->params()) {
         tensors.emplace_back(p->name, p);
-    MOE_TRY(train::writeF32Tensors(dir + "/weights/model.safetensors", tensors));
+        reordered.push_back(p->value);
+        train::reorderRopeRows(r.tm->spec(), p->name, reordered.back(), true);
+        values.push_back(&reordered.back());
+    }
+    MOE_TRY(train::writeF32Tensors(dir + "/weights/model.safetensors", tensors, values));
     if (r.config.method == TrainingMethod::Esft) {
         json e = json::object();
         for (const auto& [il, experts] : r.targets.esftExperts)
@@ -172,7 +179,9 @@ Result<AdapterGradients> adapterGradients(std::shared_ptr<const Model> model,
     out.counted = r.counted;
     out.loss = r.counted > 0 ? r.lossSum / double(r.counted) : 0.0;
     for (const train::Param* p : tm->params()) {
-        out.gradients[train::kPeftPrefix + p->name] = p->grad;
+        std::vector<float> grad = p->grad;
+        train::reorderRopeRows(tm->spec(), p->name, grad, true);
+        out.gradients[train::kPeftPrefix + p->name] = std::move(grad);
         out.shapes[train::kPeftPrefix + p->name] = p->shape;
     }
     return out;
