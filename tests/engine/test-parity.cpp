@@ -15,6 +15,7 @@
 #include "npy-reader.h"
 
 #include "moe/model.h"
+#include "moe/quantize.h"
 #include "moe/session.h"
 
 #include <QDir>
@@ -22,6 +23,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <algorithm>
@@ -109,7 +111,7 @@ QString listIds(const std::vector<int32_t>& ids) {
 class TestParity : public QObject {
     Q_OBJECT
 
-    // The three parity checks on one loaded model (an HF folder now; its GGUF conversion later).
+    // The three parity checks on one loaded model (an HF folder or its GGUF conversion).
     // Fails the current test with the case, position and values at fault.
     void checkParity(const std::shared_ptr<const Model>& model, const Golden& g,
                      const QString& label) {
@@ -196,6 +198,23 @@ private slots:
         QVERIFY2(model.isOk(), qPrintable(QString::fromStdString(model.status().message())));
         qInfo("%s: %s", qPrintable(QDir(dir).dirName()), qPrintable(g.description));
         checkParity(*model, g, QDir(dir).dirName() + " (HF folder)");
+    }
+
+    // The GGUF conversion of each case (convertHfFolder): the same three checks. Catches what a
+    // conversion loses (a key GGUF cannot hold, a permuted row).
+    void ggufConversion_data() { hfFolder_data(); }
+    void ggufConversion() {
+        QFETCH(QString, dir);
+        Golden g;
+        const QString error = readGolden(dir, g);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QTemporaryDir tmp;
+        const std::string gguf = tmp.filePath("model.gguf").toStdString();
+        auto converted = convertHfFolder(dir.toStdString(), gguf);
+        QVERIFY2(converted.isOk(), converted.status().message().c_str());
+        auto model = Model::load(gguf);
+        QVERIFY2(model.isOk(), qPrintable(QString::fromStdString(model.status().message())));
+        checkParity(*model, g, QDir(dir).dirName() + " (GGUF conversion)");
     }
 };
 

@@ -117,8 +117,11 @@ Status readRopeScaling(const Keys& k, RopeScaling& s) {
     MOE_TRY(k.number("rope.scaling.yarn_beta_slow", s.betaSlow));
     float logMul = 0.0f;
     MOE_TRY(k.number("rope.scaling.yarn_log_multiplier", logMul));
-    // llama.cpp assumes mscale == mscale_all_dim (true for every DeepSeek release, §9.6).
+    // llama.cpp assumes mscale == mscale_all_dim (true for every DeepSeek release, §9.6). A model
+    // where they differ carries mscale in MoE Studio's own key (writeGgufSpec), which llama.cpp
+    // ignores.
     s.mscale = s.mscaleAllDim = mscaleFromLogMultiplier(logMul);
+    MOE_TRY(k.number("rope.scaling.yarn_mscale", s.mscale));
     MOE_TRY(k.number("rope.scaling.attn_factor", s.attentionFactor));
     if (s.type != "none" && s.factor <= 0)
         return k.bad(k.key("rope.scaling.factor"), "must be positive");
@@ -544,8 +547,12 @@ void writeGgufSpec(GgufWriter& w, const ModelSpec& s) {
             w.addFloat32(a + "rope.scaling.yarn_beta_fast", r.betaFast);
             w.addFloat32(a + "rope.scaling.yarn_beta_slow", r.betaSlow);
             // DeepSeek: 0.1 * mscale_all_dim (llama.cpp divides by 0.1 on load, §9.5).
-            if (deepseek)
+            if (deepseek) {
                 w.addFloat32(a + "rope.scaling.yarn_log_multiplier", 0.1f * r.mscaleAllDim);
+                // GGUF has no key for an mscale other than mscale_all_dim; without this one the
+                // file would silently be another model (the attention factor differs).
+                if (r.mscale != r.mscaleAllDim) w.addFloat32(a + "rope.scaling.yarn_mscale", r.mscale);
+            }
         }
     }
 }
