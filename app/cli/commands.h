@@ -24,6 +24,7 @@ int cmdRoute(int argc, char** argv);
 int cmdReport(int argc, char** argv); // needs the GUI build (charts), else it says so
 int cmdFinetune(int argc, char** argv);
 int cmdGrads(int argc, char** argv);
+int cmdMerge(int argc, char** argv);
 
 // quantize and convert: in (GGUF file or HF folder) -> out GGUF of type ("" keeps types), with the
 // per-type summary on stdout; returns the exit code.

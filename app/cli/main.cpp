@@ -43,6 +43,8 @@ constexpr const char* kHelp =
     "                                                 LoRA / ESFT / full fine-tuning (docs/finetune.md)\n"
     "  grads --model MODEL --adapter DIR --tokens T.npy --labels L.npy --out G.safetensors\n"
     "                                                 loss and LoRA gradients of one batch\n"
+    "  merge --model BASE.gguf --result ADAPTER|WEIGHTS --out MERGED.gguf [--type T]\n"
+    "                                                 fold a fine-tuning result into the base\n"
     "  logits --model MODEL --tokens 1,2,3 --out FILE.npy [--device cpu] [experts]\n"
     "                                                 float32 [nTok, nVocab] logits of every position\n"
     "  route --model MODEL (--tokens 1,2,3 | --prompt TEXT) [--per-token] [--json] [experts]\n"
@@ -93,6 +95,7 @@ int main(int argc, char** argv) {
     if (cmd == "logits") return cmdLogits(subArgc, subArgv);
     if (cmd == "finetune") return cmdFinetune(subArgc, subArgv);
     if (cmd == "grads") return cmdGrads(subArgc, subArgv);
+    if (cmd == "merge") return cmdMerge(subArgc, subArgv);
     if (cmd == "route") return cmdRoute(subArgc, subArgv);
     if (cmd == "report") return cmdReport(subArgc, subArgv);
     std::cerr << "moestudio-cli: unknown command '" << cmd << "' (see --help)\n";

@@ -14,6 +14,7 @@
 #include "models/model-impl.h"
 #include "moe/model.h"
 #include "moe/quantize.h"
+#include "moe/session.h"
 #include "moe/training.h"
 #include "ops/ops-backward.h"
 #include "training/peft-adapter.h"
@@ -202,6 +203,47 @@ private:
     }
 
 private slots:
+    // The adapter merged into the GGUF base (mergeIntoGguf, f32): plain inference on the merged
+    // file gives PEFT's adapted logits (llama's permuted q/k rows, DeepSeek's split kv_b, Qwen's
+    // shared expert).
+    void mergedGgufMatchesPeft_data() {
+        QTest::addColumn<QString>("name");
+        for (const char* c : {"mixtral", "qwen2_moe", "deepseek_v2_lite", "deepseek_v3"})
+            QTest::newRow(c) << QString(c);
+    }
+    void mergedGgufMatchesPeft() {
+        QFETCH(QString, name);
+        QTemporaryDir tmp;
+        const std::string base = tmp.filePath("base.gguf").toStdString(), merged = tmp.filePath("merged.gguf").toStdString();
+        const std::string dir = (dataDir() + "/peft/" + name).toStdString();
+        QVERIFY(convertHfFolder((dataDir() + "/parity/" + name).toStdString(), base).isOk());
+        auto report = mergeIntoGguf(base, dir, merged, "f32");
+        QVERIFY2(report.isOk(), report.status().message().c_str());
+        QVERIFY(report->mergedTensors > 0);
+        auto model = Model::load(merged);
+        QVERIFY2(model.isOk(), model.status().message().c_str());
+        std::vector<int64_t> shape;
+        const std::vector<int32_t> tokens = readInt32Npy(dir + "/tokens.npy", shape);
+        QVERIFY(shape.size() == 2);
+        testing::NpyF32 ref;
+        QVERIFY(testing::readNpyF32(dir + "/logits.npy", ref).empty());
+        std::vector<float> ours;
+        for (int64_t b = 0; b < shape[0]; ++b) {
+            SessionOptions o;
+            o.nCtx = int(shape[1]);
+            auto session = Session::create(*model, o);
+            QVERIFY(session.isOk());
+            auto l = (*session)->evaluate(std::span(tokens).subspan(size_t(b * shape[1]), size_t(shape[1])), false);
+            QVERIFY2(l.isOk(), l.status().message().c_str());
+            ours.insert(ours.end(), l->begin(), l->end());
+        }
+        const double d = relDiff(ours, ref.data);
+        QVERIFY2(d <= 1e-4, qPrintable(QString("merged logits: %1").arg(d)));
+        // An adapter of another model is refused, naming the tensor the base lacks.
+        auto bad = mergeIntoGguf(base, (dataDir() + "/peft/llama").toStdString(), tmp.filePath("x.gguf").toStdString());
+        QVERIFY(!bad.isOk());
+    }
+
     // PEFT 0.21 over transformers 5 puts LoRA on fused expert parameters (target_parameters with a
     // rank_pattern); MoE Studio refuses such an adapter, naming the file, instead of loading it
     // wrongly.

@@ -150,3 +150,20 @@ namespace moe {
 // positions in the header's metadata ("loss", "counted"); atomically.
 Status saveAdapterGradients(const AdapterGradients& grads, const std::string& path);
 } // namespace moe
+
+namespace moe {
+// Merges a fine-tuning result into a GGUF base and writes a new GGUF (atomically), every
+// metadata key copied: a PEFT LoRA adapter folder (W += scaling · B · A) or a safetensors of
+// trained tensors under Hugging Face names (ESFT / full fine-tuning results: the tensors are
+// replaced). Names map to the GGUF's (experts into their stacked tensors, DeepSeek's kv_b into
+// attn_k_b / attn_v_b, llama q/k rows into GGUF's rope order). Merged tensors are written in
+// their stored type (re-quantized when quantized) unless type names another ("f32", "f16",
+// "bf16", "q8_0", ...); untouched tensors are copied byte for byte. Errors name the file and the
+// tensor (a name with no tensor in the base, a shape that differs).
+struct MergeReport {
+    int mergedTensors = 0;
+    std::vector<std::string> merged; // GGUF tensor names changed
+};
+Result<MergeReport> mergeIntoGguf(const std::string& basePath, const std::string& resultPath,
+                                  const std::string& outPath, const std::string& type = {});
+} // namespace moe
