@@ -61,6 +61,20 @@ Status runMlp(const DenseMlp& m, const float* x, int nTok, float* out, Workspace
 
 } // namespace
 
+ops::RouterParams routerParamsFor(const ModelSpec& s, int k, const float* selectionBias) {
+    ops::RouterParams rp;
+    rp.sigmoid = s.scoringFunc == "sigmoid";
+    rp.groupByTopTwoSum = s.topkMethod == "noaux_tc";
+    rp.nGroup = s.topkMethod == "greedy" ? 1 : s.nGroup;
+    rp.topkGroup = s.topkGroup;
+    rp.k = k;
+    rp.normalize = s.normTopkProb;
+    rp.scale = s.routedScalingFactor;
+    rp.bias = selectionBias;
+    if (rp.nGroup > 1 && k > rp.topkGroup * (s.nExpert / rp.nGroup)) rp.nGroup = 1;
+    return rp;
+}
+
 Status bindFfn(const WeightSource& src, const ModelSpec& s, ComputeBackend& dev, int il, FfnLayer& f) {
     const std::string p = "blk." + std::to_string(il) + ".";
     const int64_t nEmbd = s.nEmbd;
@@ -117,15 +131,7 @@ Status ffnForward(const ModelSpec& s, const FfnLayer& f, const float* x, int nTo
     MOE_ASSIGN_OR_RETURN(float* rw, ws.floats("moe.weights", size_t(nTok) * size_t(k)));
     MOE_ASSIGN_OR_RETURN(int32_t* rid, ws.ints("moe.ids", size_t(nTok) * size_t(k)));
     be.matmul(x, nTok, f.router, rlogits);
-    ops::RouterParams rp;
-    rp.sigmoid = s.scoringFunc == "sigmoid";
-    rp.groupByTopTwoSum = s.topkMethod == "noaux_tc";
-    rp.nGroup = s.topkMethod == "greedy" ? 1 : s.nGroup;
-    rp.topkGroup = s.topkGroup;
-    rp.k = k;
-    rp.normalize = s.normTopkProb;
-    rp.scale = s.routedScalingFactor;
-    rp.bias = f.routerBias;
+    ops::RouterParams rp = routerParamsFor(s, k, f.routerBias);
     if (policy && !policy->domainBias.empty()) {
         // The domain bias shifts the router logits; sigmoid scores saturate at 1, so under a
         // sigmoid router it also enters the selection score (moe/expert-policy.h).
@@ -138,8 +144,6 @@ Status ffnForward(const ModelSpec& s, const FfnLayer& f, const float* x, int nTo
             MOE_ASSIGN_OR_RETURN(rp.bias, ws.upload("moe.selectionBias", layerBias));
         }
     }
-    // Group-limited selection needs k experts inside the kept groups; a larger override widens it.
-    if (rp.nGroup > 1 && k > rp.topkGroup * (nExp / rp.nGroup)) rp.nGroup = 1;
     be.route(rlogits, nTok, nExp, rp, policy ? policy->threshold : 0.0f, s.normTopkProb, rid, rw);
     if (statCounts) be.accumulateRouting(rid, rw, nTok * k, nExp, statCounts + int64_t(il) * nExp, statSums + int64_t(il) * nExp);
     RoutingCounts* routing = ctx.routing;

@@ -36,6 +36,11 @@ bool isMoeLayer(const ModelSpec& spec, int il);
 // *_shexp.
 Status bindFfn(const WeightSource& src, const ModelSpec& spec, ComputeBackend& device, int il, FfnLayer& f);
 
+// The router of the model's config choosing k experts: scoring, group-limited or noaux_tc
+// selection, normalize, scale, selection bias (null: none). Group-limited selection needs k
+// experts inside the kept groups, so a k larger than that widens it to one group.
+ops::RouterParams routerParamsFor(const ModelSpec& spec, int k, const float* selectionBias);
+
 // out[nTok, nEmbd] = FFN(x) on ctx's backend, x the post-attention-normed activations, routed under
 // ctx.policy (moe/expert-policy.h); ctx.routing, when given, accumulates layer il's statistics
 // (into stats, backend memory [nLayer * nExpert] counts and sums, downloaded by the caller).

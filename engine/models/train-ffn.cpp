@@ -6,6 +6,8 @@
 // forward and kept for the backward.
 #include "models/train-blocks.h"
 
+#include "models/ffn.h"
+
 #include "ops/ops-backward.h"
 
 #include <algorithm>
@@ -42,16 +44,7 @@ void mlpBackward(const TrainMlp& m, const float* x, int n, const float* dy, floa
 }
 
 ops::RouterParams routerParams(const ModelSpec& s, const TrainFfn& f) {
-    ops::RouterParams rp;
-    rp.sigmoid = s.scoringFunc == "sigmoid";
-    rp.groupByTopTwoSum = s.topkMethod == "noaux_tc";
-    rp.nGroup = s.topkMethod == "greedy" ? 1 : s.nGroup;
-    rp.topkGroup = s.topkGroup;
-    rp.k = s.nExpertUsed;
-    rp.normalize = s.normTopkProb;
-    rp.scale = s.routedScalingFactor;
-    rp.bias = f.selectionBias;
-    return rp;
+    return routerParamsFor(s, s.nExpertUsed, f.selectionBias);
 }
 
 // "e<index>." (built piecewise: GCC 12 -O3 warns falsely on "literal" + to_string(...)).
