@@ -28,7 +28,8 @@ std::string cpuName() {
     while (std::getline(f, line))
         if (line.rfind("model name", 0) == 0) {
             const size_t colon = line.find(':');
-            if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+            if (colon != std::string::npos)
+                return line.substr(line.find_first_not_of(' ', colon + 1));
         }
     return {};
 }
@@ -56,8 +57,10 @@ moe::projects::BenchEnvironment environment(const BenchRunContext& ctx) {
     return env;
 }
 
-// The data file as a project dataset (by path and fingerprint), or none for routing's several files.
-std::optional<int64_t> recordDataset(moe::projects::ProjectStore& store, const moe::SuiteEvalOutcome& q) {
+// The data file as a project dataset (by path and fingerprint), or none for routing's several
+// files.
+std::optional<int64_t> recordDataset(moe::projects::ProjectStore& store,
+                                     const moe::SuiteEvalOutcome& q) {
     if (q.file.empty()) return std::nullopt;
     std::error_code ec;
     const std::string abs = fs::absolute(q.file, ec).lexically_normal().string();
@@ -68,14 +71,17 @@ std::optional<int64_t> recordDataset(moe::projects::ProjectStore& store, const m
     d.name = fs::path(abs).filename().string();
     d.contentHash = *hash;
     d.format = fs::path(abs).extension() == ".jsonl" ? "jsonl" : "text";
-    if (q.type == "choice" || q.type == "generation") d.rowCount = q.sampleCount;
-    else d.tokenCount = q.sampleCount;
+    if (q.type == "choice" || q.type == "generation")
+        d.rowCount = q.sampleCount;
+    else
+        d.tokenCount = q.sampleCount;
     auto id = store.datasets().add(d);
     return id.isOk() ? std::optional<int64_t>(*id) : std::nullopt;
 }
 
 // Writes a choice task's lm-eval results JSON under exports/bench-run-N/ and records it.
-moe::Status recordLmEval(moe::projects::ProjectStore& store, int64_t runId, const moe::SuiteEvalOutcome& q) {
+moe::Status recordLmEval(moe::projects::ProjectStore& store, int64_t runId,
+                         const moe::SuiteEvalOutcome& q) {
     const std::string rel = "exports/bench-run-" + std::to_string(runId) + "/" +
                             fs::path(q.file).stem().string() + "-lm-eval-results.json";
     const fs::path abs = fs::path(store.dir()) / rel;
@@ -84,7 +90,9 @@ moe::Status recordLmEval(moe::projects::ProjectStore& store, int64_t runId, cons
     std::ofstream f(abs);
     f << q.lmEvalJson << "\n";
     f.close();
-    if (!f) return moe::Status(moe::StatusCode::IoError, abs.string() + ": cannot write the lm-eval results");
+    if (!f)
+        return moe::Status(moe::StatusCode::IoError,
+                           abs.string() + ": cannot write the lm-eval results");
     moe::projects::ArtifactRecord a;
     a.runId = runId;
     a.kind = "export";
@@ -106,9 +114,10 @@ moe::Result<int64_t> beginSuiteRun(moe::projects::ProjectStore& store, const Ben
     return store.bench().begin(environment(ctx), config.dump(), ctx.modelId);
 }
 
-moe::Status recordSuiteResult(moe::projects::ProjectStore& store, int64_t runId, const BenchRunContext& ctx,
-                              const moe::SuiteModelResult& result) {
-    json summary = {{"suite", ctx.suite->name}, {"version_id", ctx.versionId}, {"load_ms", ctx.loadMs}};
+moe::Status recordSuiteResult(moe::projects::ProjectStore& store, int64_t runId,
+                              const BenchRunContext& ctx, const moe::SuiteModelResult& result) {
+    json summary = {
+        {"suite", ctx.suite->name}, {"version_id", ctx.versionId}, {"load_ms", ctx.loadMs}};
     if (result.hasSpeed) {
         std::map<std::string, std::string> units = {{"load_ms", "ms"}, {"peak_rss_mib", "MiB"}};
         for (const moe::BenchPoint& p : result.speed.points) {
@@ -137,7 +146,8 @@ moe::Status recordSuiteResult(moe::projects::ProjectStore& store, int64_t runId,
             if (m == 0) {
                 r.detailsJson = q.detailsJson;
             } else {
-                json brief = {{"name", q.name}, {"file", q.file}, {"details_with", q.metrics[0].first}};
+                json brief = {
+                    {"name", q.name}, {"file", q.file}, {"details_with", q.metrics[0].first}};
                 const json full = json::parse(q.detailsJson, nullptr, false);
                 if (full.is_object() && full.contains("task")) brief["task"] = full["task"];
                 r.detailsJson = brief.dump();

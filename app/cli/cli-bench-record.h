@@ -24,5 +24,5 @@ struct BenchRunContext {
 // A running bench run with its environment and config (suite, version_id, model, device).
 moe::Result<int64_t> beginSuiteRun(moe::projects::ProjectStore& store, const BenchRunContext& ctx);
 // Stores the results under runId and marks the run completed.
-moe::Status recordSuiteResult(moe::projects::ProjectStore& store, int64_t runId, const BenchRunContext& ctx,
-                              const moe::SuiteModelResult& result);
+moe::Status recordSuiteResult(moe::projects::ProjectStore& store, int64_t runId,
+                              const BenchRunContext& ctx, const moe::SuiteModelResult& result);

@@ -3,8 +3,8 @@
 // as a table per model and, for several models, a quality comparison; --json prints one JSON
 // document instead. With --project every model's run is recorded (cli-bench-record.h).
 // A kl entry's reference "base" is the base version of a version's lineage, else the first model.
-#include "cli-bench-run.h"
 #include "cli-bench-record.h"
+#include "cli-bench-run.h"
 #include "cli-output.h"
 #include "cli-record.h"
 #include "commands.h"
@@ -45,7 +45,10 @@ public:
         if (auto it = m_models.find(key); it != m_models.end()) return it->second;
         const auto t0 = std::chrono::steady_clock::now();
         MOE_ASSIGN_OR_RETURN(std::shared_ptr<const moe::Model> m, moe::Model::load(path));
-        Loaded l{.model = m, .loadMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()};
+        Loaded l{.model = m,
+                 .loadMs = std::chrono::duration<double, std::milli>(
+                               std::chrono::steady_clock::now() - t0)
+                               .count()};
         m_models[key] = l;
         return l;
     }
@@ -76,7 +79,8 @@ std::vector<std::string> takeRepeated(int& argc, char** argv, const std::string&
 
 namespace {
 
-moe::Result<std::vector<SuiteTarget>> resolveVersions(moe::projects::ProjectStore& store, const std::string& list) {
+moe::Result<std::vector<SuiteTarget>> resolveVersions(moe::projects::ProjectStore& store,
+                                                      const std::string& list) {
     std::vector<SuiteTarget> targets;
     std::stringstream ss(list);
     std::string item;
@@ -84,28 +88,40 @@ moe::Result<std::vector<SuiteTarget>> resolveVersions(moe::projects::ProjectStor
         char* end = nullptr;
         const long long id = std::strtoll(item.c_str(), &end, 10);
         if (item.empty() || *end || id < 1)
-            return moe::Status(moe::StatusCode::InvalidArgument, "--versions: \"" + item + "\" is not a version id");
-        MOE_ASSIGN_OR_RETURN(moe::projects::ModelVersionRecord v, store.modelVersions().version(id));
+            return moe::Status(moe::StatusCode::InvalidArgument,
+                               "--versions: \"" + item + "\" is not a version id");
+        MOE_ASSIGN_OR_RETURN(moe::projects::ModelVersionRecord v,
+                             store.modelVersions().version(id));
         if (v.kind == "adapter" || v.kind == "esft-delta")
-            return moe::Status(moe::StatusCode::Unsupported,
-                               "version " + item + " (" + v.kind + " \"" + v.name + "\", " + v.path +
-                                   ") is not a model file; bench runs model files (merge the adapter first)");
-        MOE_ASSIGN_OR_RETURN(std::vector<moe::projects::ModelVersionRecord> lineage, store.modelVersions().lineage(id));
-        SuiteTarget t{.path = v.path, .versionId = id, .modelId = v.modelId, .basePath = lineage.front().path,
-                 .label = "v" + item + " " + (v.name.empty() ? v.kind : v.name)};
-        if (t.path.empty()) return moe::Status(moe::StatusCode::NotFound, "version " + item + " has no path");
+            return moe::Status(
+                moe::StatusCode::Unsupported,
+                "version " + item + " (" + v.kind + " \"" + v.name + "\", " + v.path +
+                    ") is not a model file; bench runs model files (merge the adapter first)");
+        MOE_ASSIGN_OR_RETURN(std::vector<moe::projects::ModelVersionRecord> lineage,
+                             store.modelVersions().lineage(id));
+        SuiteTarget t{.path = v.path,
+                      .versionId = id,
+                      .modelId = v.modelId,
+                      .basePath = lineage.front().path,
+                      .label = "v" + item + " " + (v.name.empty() ? v.kind : v.name)};
+        if (t.path.empty())
+            return moe::Status(moe::StatusCode::NotFound, "version " + item + " has no path");
         targets.push_back(std::move(t));
     }
     return targets;
 }
 
-void printResult(const SuiteTarget& t, const Loaded& l, const moe::SuiteModelResult& r, const std::string& device) {
-    std::printf("== %s (%s) on %s, load %.1f ms\n", t.label.c_str(), l.model->spec().name.c_str(), device.c_str(), l.loadMs);
+void printResult(const SuiteTarget& t, const Loaded& l, const moe::SuiteModelResult& r,
+                 const std::string& device) {
+    std::printf("== %s (%s) on %s, load %.1f ms\n", t.label.c_str(), l.model->spec().name.c_str(),
+                device.c_str(), l.loadMs);
     if (r.hasSpeed) {
-        std::printf("%-18s %12s %12s %12s %10s  %s\n", "speed", "median", "min", "max", "stddev", "unit");
+        std::printf("%-18s %12s %12s %12s %10s  %s\n", "speed", "median", "min", "max", "stddev",
+                    "unit");
         for (const auto& p : r.speed.points)
-            std::printf("%-18s %12.2f %12.2f %12.2f %10.2f  %s (%zu samples)\n", moe::benchMetricName(p).c_str(),
-                        p.median, p.min, p.max, p.stddev, p.unit.c_str(), p.samples.size());
+            std::printf("%-18s %12.2f %12.2f %12.2f %10.2f  %s (%zu samples)\n",
+                        moe::benchMetricName(p).c_str(), p.median, p.min, p.max, p.stddev,
+                        p.unit.c_str(), p.samples.size());
         std::printf("peak RSS %.1f MiB\n", double(r.speed.peakResidentBytes) / (1 << 20));
     }
     if (!r.quality.empty()) {
@@ -117,23 +133,33 @@ void printResult(const SuiteTarget& t, const Loaded& l, const moe::SuiteModelRes
     }
 }
 
-json resultJson(const SuiteTarget& t, const Loaded& l, const moe::SuiteModelResult& r, int64_t runId,
-                int64_t versionId) {
+json resultJson(const SuiteTarget& t, const Loaded& l, const moe::SuiteModelResult& r,
+                int64_t runId, int64_t versionId) {
     json j = {{"model", absPath(t.path)}, {"label", t.label}, {"load_ms", l.loadMs}};
     if (versionId > 0) j["version_id"] = versionId;
     if (runId > 0) j["run_id"] = runId;
     if (r.hasSpeed) {
         j["peak_resident_bytes"] = r.speed.peakResidentBytes;
         for (const auto& p : r.speed.points)
-            j["speed"].push_back({{"metric", moe::benchMetricName(p)}, {"unit", p.unit}, {"median", p.median},
-                                  {"min", p.min}, {"max", p.max}, {"stddev", p.stddev}, {"samples", p.samples}});
+            j["speed"].push_back({{"metric", moe::benchMetricName(p)},
+                                  {"unit", p.unit},
+                                  {"median", p.median},
+                                  {"min", p.min},
+                                  {"max", p.max},
+                                  {"stddev", p.stddev},
+                                  {"samples", p.samples}});
     }
     j["quality"] = json::array();
     for (const auto& q : r.quality) {
         json metrics = json::object();
-        for (const auto& [m, v] : q.metrics) metrics[m] = v;
-        j["quality"].push_back({{"type", q.type}, {"name", q.name}, {"file", q.file}, {"metrics", metrics},
-                                {"sample_count", q.sampleCount}, {"details", json::parse(q.detailsJson)}});
+        for (const auto& [m, v] : q.metrics)
+            metrics[m] = v;
+        j["quality"].push_back({{"type", q.type},
+                                {"name", q.name},
+                                {"file", q.file},
+                                {"metrics", metrics},
+                                {"sample_count", q.sampleCount},
+                                {"details", json::parse(q.detailsJson)}});
     }
     return j;
 }
@@ -143,15 +169,19 @@ json resultJson(const SuiteTarget& t, const Loaded& l, const moe::SuiteModelResu
 int cmdBenchRun(int argc, char** argv) {
     std::vector<std::string> models = takeRepeated(argc, argv, "model");
     CliArgs args;
-    if (!args.parse(argc, argv, {"versions", "project", "device", "threads", "lm-eval-dir"}, {"json"}))
+    if (!args.parse(argc, argv, {"versions", "project", "device", "threads", "lm-eval-dir"},
+                    {"json"}))
         return cliUsage("bench run: " + args.error());
     if (args.positional().size() != 1 || (models.empty() && !args.has("versions")))
-        return cliUsage("usage: moestudio-cli bench run SUITE.json (--model PATH [--model PATH ...] | --versions ID,... "
+        return cliUsage("usage: moestudio-cli bench run SUITE.json (--model PATH [--model PATH "
+                        "...] | --versions ID,... "
                         "--project DIR)\n"
-                        "       [--project DIR] [--device cpu|cuda[:N]|vulkan[:N]|auto] [--threads N] [--json]\n"
+                        "       [--project DIR] [--device cpu|cuda[:N]|vulkan[:N]|auto] [--threads "
+                        "N] [--json]\n"
                         "       [--lm-eval-dir DIR]   (suite format: docs/bench.md)");
     if (args.has("versions") && !args.has("project"))
-        return cliUsage("bench run: --versions needs --project DIR (the project that holds the versions)");
+        return cliUsage(
+            "bench run: --versions needs --project DIR (the project that holds the versions)");
     SuiteCliOptions opts;
     if (!readSuiteCliOptions(args, opts)) return cliUsage("bench run: " + args.error());
     auto suite = moe::loadBenchSuite(args.positional()[0]);
@@ -163,7 +193,8 @@ int cmdBenchRun(int argc, char** argv) {
         store = std::move(opened).value();
     }
     std::vector<SuiteTarget> targets;
-    for (const std::string& m : models) targets.push_back({.path = m, .versionId = 0, .modelId = 0, .basePath = {}, .label = m});
+    for (const std::string& m : models)
+        targets.push_back({.path = m, .versionId = 0, .modelId = 0, .basePath = {}, .label = m});
     if (auto list = args.value("versions")) {
         auto v = resolveVersions(*store, *list);
         if (!v.isOk()) return cliFail(v.status().message());
@@ -195,13 +226,21 @@ int runSuiteOnTargets(const moe::BenchSuite& suite, const std::vector<SuiteTarge
         auto loaded = cache.get(t.path);
         if (!loaded.isOk()) return cliFail(loaded.status().message());
         const SuiteTarget& first = targets.front();
-        options.resolveReference = [&](const std::string& ref) -> moe::Result<std::shared_ptr<const moe::Model>> {
-            const std::string path = ref != "base" ? ref : !t.basePath.empty() ? t.basePath : first.path;
+        options.resolveReference =
+            [&](const std::string& ref) -> moe::Result<std::shared_ptr<const moe::Model>> {
+            const std::string path = ref != "base"         ? ref
+                                     : !t.basePath.empty() ? t.basePath
+                                                           : first.path;
             MOE_ASSIGN_OR_RETURN(Loaded r, cache.get(path));
             return r.model;
         };
-        BenchRunContext ctx{.suite = &suite, .model = loaded->model.get(), .modelId = 0, .versionId = t.versionId,
-                            .device = options.session.device, .threads = opts.threads, .loadMs = loaded->loadMs};
+        BenchRunContext ctx{.suite = &suite,
+                            .model = loaded->model.get(),
+                            .modelId = 0,
+                            .versionId = t.versionId,
+                            .device = options.session.device,
+                            .threads = opts.threads,
+                            .loadMs = loaded->loadMs};
         int64_t runId = 0;
         if (store && t.modelId > 0) {
             ctx.modelId = t.modelId;
@@ -220,13 +259,19 @@ int runSuiteOnTargets(const moe::BenchSuite& suite, const std::vector<SuiteTarge
             if (!run.isOk()) return cliFail(run.status().message());
             runId = *run;
         }
-        auto r = moe::runBenchSuite(suite, loaded->model, options, [&](const std::string& stage, int64_t done, int64_t total) {
-            if (tty) std::cerr << "\r" << t.label << ": " << stage << " " << done + 1 << "/" << total << "      " << std::flush;
-            return true;
-        });
+        auto r = moe::runBenchSuite(suite, loaded->model, options,
+                                    [&](const std::string& stage, int64_t done, int64_t total) {
+                                        if (tty)
+                                            std::cerr << "\r" << t.label << ": " << stage << " "
+                                                      << done + 1 << "/" << total << "      "
+                                                      << std::flush;
+                                        return true;
+                                    });
         if (tty) std::cerr << "\r" << std::string(60, ' ') << "\r";
         if (!r.isOk()) {
-            if (store) (void)store->finishRun(runId, "failed", json({{"error", r.status().message()}}).dump());
+            if (store)
+                (void)store->finishRun(runId, "failed",
+                                       json({{"error", r.status().message()}}).dump());
             return cliFail(r.status().message());
         }
         if (store) {
@@ -238,8 +283,9 @@ int runSuiteOnTargets(const moe::BenchSuite& suite, const std::vector<SuiteTarge
             fs::create_directories(opts.lmEvalDir, ec);
             for (const auto& q : r->quality) {
                 if (q.lmEvalJson.empty()) continue;
-                const fs::path out = fs::path(opts.lmEvalDir) / (fs::path(t.path).stem().string() + "-" +
-                                                       fs::path(q.file).stem().string() + "-results.json");
+                const fs::path out =
+                    fs::path(opts.lmEvalDir) / (fs::path(t.path).stem().string() + "-" +
+                                                fs::path(q.file).stem().string() + "-results.json");
                 std::ofstream f(out);
                 f << q.lmEvalJson << "\n";
                 if (!f) return cliFail(out.string() + ": cannot write the lm-eval results");
@@ -255,13 +301,15 @@ int runSuiteOnTargets(const moe::BenchSuite& suite, const std::vector<SuiteTarge
     }
     if (results.size() > 1 && !results.front().second.quality.empty()) {
         std::printf("== comparison\n%-28s %-16s", "quality", "metric");
-        for (const auto& [label, r] : results) std::printf(" %14.14s", label.c_str());
+        for (const auto& [label, r] : results)
+            std::printf(" %14.14s", label.c_str());
         std::printf("\n");
         const auto& ref = results.front().second.quality;
         for (size_t i = 0; i < ref.size(); ++i)
             for (size_t m = 0; m < ref[i].metrics.size(); ++m) {
                 std::printf("%-28s %-16s", ref[i].name.c_str(), ref[i].metrics[m].first.c_str());
-                for (const auto& res : results) std::printf(" %14.6g", res.second.quality[i].metrics[m].second);
+                for (const auto& res : results)
+                    std::printf(" %14.6g", res.second.quality[i].metrics[m].second);
                 std::printf("\n");
             }
     }

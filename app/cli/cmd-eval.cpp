@@ -11,11 +11,13 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: moestudio-cli eval TYPE --model PATH [--model PATH ...] [--project DIR] [--json] [--device D] [--threads N]\n"
+    "usage: moestudio-cli eval TYPE --model PATH [--model PATH ...] [--project DIR] [--json] "
+    "[--device D] [--threads N]\n"
     "  perplexity --file TEXT [--context 512] [--stride N]\n"
     "  kl         --file TEXT --reference MODEL [--context 512] [--stride N]\n"
     "  choice     --file ITEMS.jsonl [--delimiter \" \"] [--limit N] [--lm-eval-dir DIR]\n"
-    "  generation --file ITEMS.jsonl [--scoring exact_match|contains|regex] [--max-tokens 64] [--chat]\n"
+    "  generation --file ITEMS.jsonl [--scoring exact_match|contains|regex] [--max-tokens 64] "
+    "[--chat]\n"
     "             [--until TEXT] [--limit N]\n"
     "  routing    --domain NAME=TEXT [--domain NAME=TEXT ...] [--context 512]";
 
@@ -26,8 +28,8 @@ int cmdEval(int argc, char** argv) {
     std::vector<std::string> domains = takeRepeated(argc, argv, "domain");
     CliArgs args;
     if (!args.parse(argc, argv,
-                    {"project", "device", "threads", "lm-eval-dir", "file", "context", "stride", "reference",
-                     "delimiter", "limit", "scoring", "max-tokens", "until"},
+                    {"project", "device", "threads", "lm-eval-dir", "file", "context", "stride",
+                     "reference", "delimiter", "limit", "scoring", "max-tokens", "until"},
                     {"json", "chat"}))
         return cliUsage("eval: " + args.error() + "\n" + kUsage);
     if (args.positional().size() != 1 || models.empty()) return cliUsage(kUsage);
@@ -44,12 +46,14 @@ int cmdEval(int argc, char** argv) {
     for (const char* key : {"reference", "delimiter", "scoring", "until"})
         if (auto v = args.value(key)) entry[key] = *v;
     if (args.has("chat")) entry["chat"] = true;
-    if (type == "kl" && !args.has("reference")) return cliUsage("eval kl: --reference MODEL is required");
+    if (type == "kl" && !args.has("reference"))
+        return cliUsage("eval kl: --reference MODEL is required");
     if (!domains.empty()) {
         nlohmann::json d = nlohmann::json::object();
         for (const std::string& kv : domains) {
             const size_t eq = kv.find('=');
-            if (eq == std::string::npos || eq == 0) return cliUsage("eval: --domain takes NAME=FILE, got \"" + kv + "\"");
+            if (eq == std::string::npos || eq == 0)
+                return cliUsage("eval: --domain takes NAME=FILE, got \"" + kv + "\"");
             d[kv.substr(0, eq)] = kv.substr(eq + 1);
         }
         entry["domains"] = d;
@@ -67,6 +71,7 @@ int cmdEval(int argc, char** argv) {
         store = std::move(opened).value();
     }
     std::vector<SuiteTarget> targets;
-    for (const std::string& m : models) targets.push_back({.path = m, .versionId = 0, .modelId = 0, .basePath = {}, .label = m});
+    for (const std::string& m : models)
+        targets.push_back({.path = m, .versionId = 0, .modelId = 0, .basePath = {}, .label = m});
     return runSuiteOnTargets(*suite, targets, store.get(), opts);
 }

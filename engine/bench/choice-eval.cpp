@@ -26,10 +26,12 @@ double meanStderr(const std::vector<double>& xs) {
     const double n = double(xs.size());
     if (xs.size() < 2) return 0;
     double mean = 0;
-    for (double x : xs) mean += x;
+    for (double x : xs)
+        mean += x;
     mean /= n;
     double var = 0;
-    for (double x : xs) var += (x - mean) * (x - mean);
+    for (double x : xs)
+        var += (x - mean) * (x - mean);
     return std::sqrt(var / (n - 1)) / std::sqrt(n);
 }
 
@@ -54,13 +56,17 @@ Result<std::vector<ChoiceItem>> readChoiceItems(const std::string& file) {
             return Status(StatusCode::InvalidArgument, at + "\"question\" must be a string");
         it.question = j["question"].get<std::string>();
         if (!j.contains("choices") || !j["choices"].is_array() || j["choices"].size() < 2)
-            return Status(StatusCode::InvalidArgument, at + "\"choices\" must be an array of at least 2 strings");
+            return Status(StatusCode::InvalidArgument,
+                          at + "\"choices\" must be an array of at least 2 strings");
         for (const auto& c : j["choices"]) {
-            if (!c.is_string()) return Status(StatusCode::InvalidArgument, at + "\"choices\" must hold strings only");
+            if (!c.is_string())
+                return Status(StatusCode::InvalidArgument,
+                              at + "\"choices\" must hold strings only");
             it.choices.push_back(c.get<std::string>());
         }
         if (!j.contains("answer"))
-            return Status(StatusCode::InvalidArgument, at + "\"answer\" is missing (an index or a letter)");
+            return Status(StatusCode::InvalidArgument,
+                          at + "\"answer\" is missing (an index or a letter)");
         const nlohmann::json& a = j["answer"];
         if (a.is_number_integer()) {
             it.answer = a.get<int>();
@@ -68,23 +74,26 @@ Result<std::vector<ChoiceItem>> readChoiceItems(const std::string& file) {
                    std::isalpha(static_cast<unsigned char>(a.get<std::string>()[0]))) {
             it.answer = std::toupper(static_cast<unsigned char>(a.get<std::string>()[0])) - 'A';
         } else {
-            return Status(StatusCode::InvalidArgument, at + "\"answer\" must be a 0-based index or a letter A-Z");
+            return Status(StatusCode::InvalidArgument,
+                          at + "\"answer\" must be a 0-based index or a letter A-Z");
         }
         if (it.answer < 0 || it.answer >= int(it.choices.size()))
-            return Status(StatusCode::InvalidArgument, at + "\"answer\" " + a.dump() + " is not one of the " +
-                                                           std::to_string(it.choices.size()) + " choices");
+            return Status(StatusCode::InvalidArgument,
+                          at + "\"answer\" " + a.dump() + " is not one of the " +
+                              std::to_string(it.choices.size()) + " choices");
         items.push_back(std::move(it));
     }
     return items;
 }
 
-Result<ChoiceResult> evalChoiceItems(std::shared_ptr<const Model> model, std::span<const ChoiceItem> items,
-                                     const ChoiceConfig& config, const EvalOptions& options,
-                                     const EvalProgress& progress) {
+Result<ChoiceResult> evalChoiceItems(std::shared_ptr<const Model> model,
+                                     std::span<const ChoiceItem> items, const ChoiceConfig& config,
+                                     const EvalOptions& options, const EvalProgress& progress) {
     if (!model) return Status(StatusCode::InvalidArgument, "choice: no model");
     MOE_TRY(evals::requireTokenizer(*model, "choice"));
     const Tokenizer& tok = model->tokenizer();
-    if (config.limit > 0 && size_t(config.limit) < items.size()) items = items.first(size_t(config.limit));
+    if (config.limit > 0 && size_t(config.limit) < items.size())
+        items = items.first(size_t(config.limit));
     if (items.empty()) return Status(StatusCode::InvalidArgument, "choice: no items");
 
     // Tokenize every request first: the session's context must hold the longest.
@@ -98,7 +107,8 @@ Result<ChoiceResult> evalChoiceItems(std::shared_ptr<const Model> model, std::sp
         for (const std::string& choice : items[i].choices) {
             std::string context = items[i].question, continuation = config.delimiter + choice;
             const size_t kept = context.find_last_not_of(' ');
-            const size_t nSpaces = kept == std::string::npos ? context.size() : context.size() - kept - 1;
+            const size_t nSpaces =
+                kept == std::string::npos ? context.size() : context.size() - kept - 1;
             if (nSpaces > 0) {
                 continuation = context.substr(context.size() - nSpaces) + continuation;
                 context.resize(context.size() - nSpaces);
@@ -107,17 +117,20 @@ Result<ChoiceResult> evalChoiceItems(std::shared_ptr<const Model> model, std::sp
             rq.whole = tok.encode(context + continuation, true);
             rq.contextLen = tok.encode(context, true).size();
             if (rq.contextLen < 1 || rq.whole.size() <= rq.contextLen)
-                return Status(StatusCode::InvalidArgument,
-                              "choice: line " + std::to_string(items[i].line) + ": choice \"" + choice +
-                                  "\" adds no tokens after the question (or the question has none)");
+                return Status(
+                    StatusCode::InvalidArgument,
+                    "choice: line " + std::to_string(items[i].line) + ": choice \"" + choice +
+                        "\" adds no tokens after the question (or the question has none)");
             longest = std::max(longest, int(rq.whole.size()));
             requests[i].push_back(std::move(rq));
         }
     }
-    MOE_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, evals::makeSession(model, options, longest));
+    MOE_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
+                         evals::makeSession(model, options, longest));
     if (session->contextSize() < longest)
-        return Status(StatusCode::InvalidArgument, "choice: an item needs " + std::to_string(longest) +
-                                                       " tokens, the session holds " + std::to_string(session->contextSize()));
+        return Status(StatusCode::InvalidArgument,
+                      "choice: an item needs " + std::to_string(longest) +
+                          " tokens, the session holds " + std::to_string(session->contextSize()));
 
     ChoiceResult r;
     std::vector<double> acc, accNorm;
@@ -130,12 +143,13 @@ Result<ChoiceResult> evalChoiceItems(std::shared_ptr<const Model> model, std::sp
             const Request& rq = requests[i][c];
             double ll = 0;
             session->reset();
-            MOE_TRY(evals::evaluateRows(*session, rq.whole, int64_t(rq.contextLen) - 1, int64_t(rq.whole.size()) - 1,
-                                        [&](int64_t row, std::span<const float> logits) {
-                                            ll += double(logits[size_t(rq.whole[size_t(row + 1)])]) -
-                                                  evals::logSumExp(logits);
-                                            return Status::ok();
-                                        }));
+            MOE_TRY(evals::evaluateRows(
+                *session, rq.whole, int64_t(rq.contextLen) - 1, int64_t(rq.whole.size()) - 1,
+                [&](int64_t row, std::span<const float> logits) {
+                    ll += double(logits[size_t(rq.whole[size_t(row + 1)])]) -
+                          evals::logSumExp(logits);
+                    return Status::ok();
+                }));
             ir.logLikelihoods.push_back(ll);
             ir.continuationTokens.push_back(int(rq.whole.size() - rq.contextLen));
             normed.push_back(ll / std::max(1.0, codePoints(items[i].choices[c])));
@@ -162,15 +176,17 @@ Result<ChoiceResult> evalChoiceItems(std::shared_ptr<const Model> model, std::sp
 }
 
 Result<ChoiceResult> evalChoice(std::shared_ptr<const Model> model, const std::string& jsonlFile,
-                                const ChoiceConfig& config, const EvalOptions& options, const EvalProgress& progress) {
+                                const ChoiceConfig& config, const EvalOptions& options,
+                                const EvalProgress& progress) {
     MOE_ASSIGN_OR_RETURN(std::vector<ChoiceItem> items, readChoiceItems(jsonlFile));
     auto r = evalChoiceItems(std::move(model), items, config, options, progress);
     if (!r.isOk()) return Status(r.status().code(), jsonlFile + ": " + r.status().message());
     return r;
 }
 
-std::string choiceResultsJson(const ChoiceResult& r, const std::string& task, const std::string& dataFile,
-                              const std::string& modelPath, const std::string& device) {
+std::string choiceResultsJson(const ChoiceResult& r, const std::string& task,
+                              const std::string& dataFile, const std::string& modelPath,
+                              const std::string& device) {
     using json = nlohmann::ordered_json;
     json j;
     j["results"][task] = {{"alias", task},
@@ -185,19 +201,18 @@ std::string choiceResultsJson(const ChoiceResult& r, const std::string& task, co
         {"output_type", "multiple_choice"},
         {"target_delimiter", r.delimiter},
         {"num_fewshot", 0},
-        {"metric_list", json::array({{{"metric", "acc"}, {"aggregation", "mean"}, {"higher_is_better", true}},
-                                     {{"metric", "acc_norm"}, {"aggregation", "mean"}, {"higher_is_better", true}}})},
+        {"metric_list",
+         json::array(
+             {{{"metric", "acc"}, {"aggregation", "mean"}, {"higher_is_better", true}},
+              {{"metric", "acc_norm"}, {"aggregation", "mean"}, {"higher_is_better", true}}})},
         {"metadata", {{"version", 1.0}}}};
     j["versions"][task] = 1.0;
     j["n-shot"][task] = 0;
     j["higher_is_better"][task] = {{"acc", true}, {"acc_norm", true}};
     j["n-samples"][task] = {{"original", r.items}, {"effective", r.items}};
-    j["config"] = {{"model", "moestudio"},
-                   {"model_args", "pretrained=" + modelPath},
-                   {"batch_size", 1},
-                   {"device", device},
-                   {"limit", nullptr},
-                   {"bootstrap_iters", 0}};
+    j["config"] = {{"model", "moestudio"}, {"model_args", "pretrained=" + modelPath},
+                   {"batch_size", 1},      {"device", device},
+                   {"limit", nullptr},     {"bootstrap_iters", 0}};
     j["model_name"] = modelPath;
     return j.dump(2);
 }

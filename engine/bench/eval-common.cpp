@@ -30,21 +30,26 @@ Result<std::vector<JsonlLine>> readJsonl(const std::string& path) {
         l.line = lineNo;
         l.value = nlohmann::json::parse(line, nullptr, false);
         if (l.value.is_discarded())
-            return Status(StatusCode::CorruptFile, path + ":" + std::to_string(lineNo) + ": not valid JSON");
-        if (!l.value.is_object())
             return Status(StatusCode::CorruptFile,
-                          path + ":" + std::to_string(lineNo) + ": expected a JSON object per line");
+                          path + ":" + std::to_string(lineNo) + ": not valid JSON");
+        if (!l.value.is_object())
+            return Status(StatusCode::CorruptFile, path + ":" + std::to_string(lineNo) +
+                                                       ": expected a JSON object per line");
         out.push_back(std::move(l));
     }
-    if (out.empty()) return Status(StatusCode::InvalidArgument, path + ": no items (the file has no JSON lines)");
+    if (out.empty())
+        return Status(StatusCode::InvalidArgument,
+                      path + ": no items (the file has no JSON lines)");
     return out;
 }
 
 double logSumExp(std::span<const float> row) {
     double mx = -INFINITY;
-    for (float v : row) mx = std::max(mx, double(v));
+    for (float v : row)
+        mx = std::max(mx, double(v));
     double sum = 0;
-    for (float v : row) sum += std::exp(double(v) - mx);
+    for (float v : row)
+        sum += std::exp(double(v) - mx);
     return mx + std::log(sum);
 }
 
@@ -65,7 +70,8 @@ Status evaluateRows(Session& session, std::span<const int32_t> tokens, int64_t f
                              session.evaluate(tokens.subspan(size_t(at), size_t(len)), !needed));
         if (!needed) continue;
         for (int64_t r = std::max(at, firstRow); r < std::min(at + len, lastRow); ++r) {
-            const std::span<const float> row(logits.data() + size_t((r - at) * nVocab), size_t(nVocab));
+            const std::span<const float> row(logits.data() + size_t((r - at) * nVocab),
+                                             size_t(nVocab));
             MOE_TRY(visit(r, row));
         }
     }
@@ -82,7 +88,8 @@ Result<std::unique_ptr<Session>> makeSession(std::shared_ptr<const Model> model,
 
 Status requireTokenizer(const Model& model, const std::string& what) {
     if (!model.hasTokenizer())
-        return Status(StatusCode::InvalidArgument, model.info().path + ": " + what + " needs the model's tokenizer");
+        return Status(StatusCode::InvalidArgument,
+                      model.info().path + ": " + what + " needs the model's tokenizer");
     return Status::ok();
 }
 
@@ -95,7 +102,8 @@ double percentileLinear(const std::vector<double>& sorted, double q) {
     return sorted[lo] + (sorted[hi] - sorted[lo]) * frac;
 }
 
-Status checkProgress(const EvalProgress& progress, const std::string& stage, int64_t done, int64_t total) {
+Status checkProgress(const EvalProgress& progress, const std::string& stage, int64_t done,
+                     int64_t total) {
     if (progress && !progress(stage, done, total))
         return Status(StatusCode::Cancelled, stage + ": cancelled");
     return Status::ok();

@@ -37,38 +37,49 @@ Result<std::vector<GenerationItem>> readGenerationItems(const std::string& file)
         if (!l.value.contains("prompt") || !l.value["prompt"].is_string())
             return Status(StatusCode::InvalidArgument, at + "\"prompt\" must be a string");
         it.prompt = l.value["prompt"].get<std::string>();
-        if (!l.value.contains("answer")) return Status(StatusCode::InvalidArgument, at + "\"answer\" is missing");
+        if (!l.value.contains("answer"))
+            return Status(StatusCode::InvalidArgument, at + "\"answer\" is missing");
         const nlohmann::json& a = l.value["answer"];
-        if (a.is_string()) it.answer = a.get<std::string>();
-        else if (a.is_number()) it.answer = a.dump();
-        else return Status(StatusCode::InvalidArgument, at + "\"answer\" must be a string or a number");
+        if (a.is_string())
+            it.answer = a.get<std::string>();
+        else if (a.is_number())
+            it.answer = a.dump();
+        else
+            return Status(StatusCode::InvalidArgument,
+                          at + "\"answer\" must be a string or a number");
         items.push_back(std::move(it));
     }
     return items;
 }
 
-Result<bool> scoreGeneration(const std::string& scoring, const std::string& output, const std::string& answer) {
+Result<bool> scoreGeneration(const std::string& scoring, const std::string& output,
+                             const std::string& answer) {
     if (scoring == "exact_match") return strip(output) == strip(answer);
     if (scoring == "contains") return output.find(strip(answer)) != std::string::npos;
     if (scoring == "regex") {
         try {
             return std::regex_search(output, std::regex(answer, std::regex::ECMAScript));
         } catch (const std::regex_error& e) {
-            return Status(StatusCode::InvalidArgument, "regex \"" + answer + "\" does not compile: " + e.what());
+            return Status(StatusCode::InvalidArgument,
+                          "regex \"" + answer + "\" does not compile: " + e.what());
         }
     }
     return Status(StatusCode::InvalidArgument,
                   "scoring \"" + scoring + "\" is not one of exact_match, contains, regex");
 }
 
-Result<GenerationResult> evalGenerationItems(std::shared_ptr<const Model> model, std::span<const GenerationItem> items,
-                                             const GenerationConfig& config, const EvalOptions& options,
+Result<GenerationResult> evalGenerationItems(std::shared_ptr<const Model> model,
+                                             std::span<const GenerationItem> items,
+                                             const GenerationConfig& config,
+                                             const EvalOptions& options,
                                              const EvalProgress& progress) {
     if (!model) return Status(StatusCode::InvalidArgument, "generation: no model");
     MOE_TRY(evals::requireTokenizer(*model, "generation"));
     MOE_TRY(scoreGeneration(config.scoring, "", "").status());
-    if (config.maxTokens < 1) return Status(StatusCode::InvalidArgument, "generation: max_tokens must be >= 1");
-    if (config.limit > 0 && size_t(config.limit) < items.size()) items = items.first(size_t(config.limit));
+    if (config.maxTokens < 1)
+        return Status(StatusCode::InvalidArgument, "generation: max_tokens must be >= 1");
+    if (config.limit > 0 && size_t(config.limit) < items.size())
+        items = items.first(size_t(config.limit));
     if (items.empty()) return Status(StatusCode::InvalidArgument, "generation: no items");
 
     std::vector<std::vector<int32_t>> prompts;
@@ -76,16 +87,19 @@ Result<GenerationResult> evalGenerationItems(std::shared_ptr<const Model> model,
     for (const GenerationItem& it : items) {
         std::vector<int32_t> ids;
         if (config.chat) {
-            MOE_ASSIGN_OR_RETURN(ids, model->encodeChat({{.role = "user", .content = it.prompt}}, true));
+            MOE_ASSIGN_OR_RETURN(ids,
+                                 model->encodeChat({{.role = "user", .content = it.prompt}}, true));
         } else {
             ids = model->tokenizer().encode(it.prompt, true);
         }
         if (ids.empty())
-            return Status(StatusCode::InvalidArgument, "generation: line " + std::to_string(it.line) + ": empty prompt");
+            return Status(StatusCode::InvalidArgument,
+                          "generation: line " + std::to_string(it.line) + ": empty prompt");
         longest = std::max(longest, int(ids.size()) + config.maxTokens);
         prompts.push_back(std::move(ids));
     }
-    MOE_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, evals::makeSession(model, options, longest));
+    MOE_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
+                         evals::makeSession(model, options, longest));
 
     SamplingParams greedy;
     greedy.temperature = 0;
@@ -105,12 +119,13 @@ Result<GenerationResult> evalGenerationItems(std::shared_ptr<const Model> model,
                              }));
         GenerationItemResult ir;
         ir.output = st.text;
-        if (const size_t cut = stopAt(ir.output, config.until); cut != std::string::npos) ir.output.resize(cut);
+        if (const size_t cut = stopAt(ir.output, config.until); cut != std::string::npos)
+            ir.output.resize(cut);
         ir.generatedTokens = st.generatedTokens;
         auto ok = scoreGeneration(config.scoring, ir.output, items[i].answer);
         if (!ok.isOk())
-            return Status(ok.status().code(), "generation: line " + std::to_string(items[i].line) + ": " +
-                                                  ok.status().message());
+            return Status(ok.status().code(), "generation: line " + std::to_string(items[i].line) +
+                                                  ": " + ok.status().message());
         ir.correct = *ok;
         correct += ir.correct ? 1 : 0;
         r.perItem.push_back(std::move(ir));
@@ -120,7 +135,8 @@ Result<GenerationResult> evalGenerationItems(std::shared_ptr<const Model> model,
     return r;
 }
 
-Result<GenerationResult> evalGeneration(std::shared_ptr<const Model> model, const std::string& jsonlFile,
+Result<GenerationResult> evalGeneration(std::shared_ptr<const Model> model,
+                                        const std::string& jsonlFile,
                                         const GenerationConfig& config, const EvalOptions& options,
                                         const EvalProgress& progress) {
     MOE_ASSIGN_OR_RETURN(std::vector<GenerationItem> items, readGenerationItems(jsonlFile));

@@ -9,22 +9,29 @@
 
 namespace moe {
 
-Result<KlResult> evalKlTokens(std::shared_ptr<const Model> model, std::shared_ptr<const Model> reference,
-                              std::span<const int32_t> ids, const PerplexityConfig& config,
-                              const EvalOptions& options, const EvalProgress& progress) {
-    if (!model || !reference) return Status(StatusCode::InvalidArgument, "kl: no model or no reference model");
+Result<KlResult> evalKlTokens(std::shared_ptr<const Model> model,
+                              std::shared_ptr<const Model> reference, std::span<const int32_t> ids,
+                              const PerplexityConfig& config, const EvalOptions& options,
+                              const EvalProgress& progress) {
+    if (!model || !reference)
+        return Status(StatusCode::InvalidArgument, "kl: no model or no reference model");
     const int nVocab = model->spec().nVocab;
     if (reference->spec().nVocab != nVocab)
         return Status(StatusCode::InvalidArgument,
-                      "kl: " + model->info().path + " has " + std::to_string(nVocab) + " vocabulary entries, the reference " +
-                          reference->info().path + " has " + std::to_string(reference->spec().nVocab));
+                      "kl: " + model->info().path + " has " + std::to_string(nVocab) +
+                          " vocabulary entries, the reference " + reference->info().path + " has " +
+                          std::to_string(reference->spec().nVocab));
     const int stride = config.stride > 0 ? config.stride : config.context;
-    MOE_ASSIGN_OR_RETURN(std::vector<EvalWindow> windows, slidingWindows(int64_t(ids.size()), config.context, stride));
+    MOE_ASSIGN_OR_RETURN(std::vector<EvalWindow> windows,
+                         slidingWindows(int64_t(ids.size()), config.context, stride));
     for (size_t i = 0; i < ids.size(); ++i)
         if (ids[i] < 0 || ids[i] >= nVocab)
-            return Status(StatusCode::InvalidArgument, "kl: token " + std::to_string(i) + " is outside the vocabulary");
-    MOE_ASSIGN_OR_RETURN(std::unique_ptr<Session> sm, evals::makeSession(model, options, config.context));
-    MOE_ASSIGN_OR_RETURN(std::unique_ptr<Session> sr, evals::makeSession(reference, options, config.context));
+            return Status(StatusCode::InvalidArgument,
+                          "kl: token " + std::to_string(i) + " is outside the vocabulary");
+    MOE_ASSIGN_OR_RETURN(std::unique_ptr<Session> sm,
+                         evals::makeSession(model, options, config.context));
+    MOE_ASSIGN_OR_RETURN(std::unique_ptr<Session> sr,
+                         evals::makeSession(reference, options, config.context));
 
     KlResult r;
     int64_t agree = 0;
@@ -46,8 +53,10 @@ Result<KlResult> evalKlTokens(std::shared_ptr<const Model> model, std::shared_pt
             MOE_ASSIGN_OR_RETURN(std::vector<float> lmod, sm->evaluate(chunk, !needed));
             if (!needed) continue;
             for (int64_t row = std::max(at, first); row < std::min(at + len, last); ++row) {
-                const std::span<const float> pr(lref.data() + size_t(row - at) * size_t(nVocab), size_t(nVocab));
-                const std::span<const float> pm(lmod.data() + size_t(row - at) * size_t(nVocab), size_t(nVocab));
+                const std::span<const float> pr(lref.data() + size_t(row - at) * size_t(nVocab),
+                                                size_t(nVocab));
+                const std::span<const float> pm(lmod.data() + size_t(row - at) * size_t(nVocab),
+                                                size_t(nVocab));
                 const double lser = evals::logSumExp(pr), lsem = evals::logSumExp(pm);
                 double kl = 0;
                 for (size_t v = 0; v < size_t(nVocab); ++v) {
@@ -66,7 +75,8 @@ Result<KlResult> evalKlTokens(std::shared_ptr<const Model> model, std::shared_pt
     std::vector<double> sorted(r.tokenKl.begin(), r.tokenKl.end());
     std::sort(sorted.begin(), sorted.end());
     double sum = 0;
-    for (double v : sorted) sum += v;
+    for (double v : sorted)
+        sum += v;
     r.klMean = sum / double(r.tokens);
     r.klMedian = evals::percentileLinear(sorted, 50);
     r.klP95 = evals::percentileLinear(sorted, 95);
@@ -78,16 +88,18 @@ Result<KlResult> evalKlTokens(std::shared_ptr<const Model> model, std::shared_pt
 }
 
 Result<KlResult> evalKl(std::shared_ptr<const Model> model, std::shared_ptr<const Model> reference,
-                        const std::string& textFile, const PerplexityConfig& config, const EvalOptions& options,
-                        const EvalProgress& progress) {
-    if (!model || !reference) return Status(StatusCode::InvalidArgument, "kl: no model or no reference model");
+                        const std::string& textFile, const PerplexityConfig& config,
+                        const EvalOptions& options, const EvalProgress& progress) {
+    if (!model || !reference)
+        return Status(StatusCode::InvalidArgument, "kl: no model or no reference model");
     MOE_TRY(evals::requireTokenizer(*model, "kl"));
     MOE_TRY(evals::requireTokenizer(*reference, "kl"));
     MOE_ASSIGN_OR_RETURN(std::string text, evals::readTextFile(textFile));
     const std::vector<int32_t> ids = model->tokenizer().encode(text, config.addBos);
     if (reference->tokenizer().encode(text, config.addBos) != ids)
-        return Status(StatusCode::InvalidArgument, textFile + ": " + model->info().path + " and the reference " +
-                                                       reference->info().path + " tokenize the text differently");
+        return Status(StatusCode::InvalidArgument,
+                      textFile + ": " + model->info().path + " and the reference " +
+                          reference->info().path + " tokenize the text differently");
     auto r = evalKlTokens(model, reference, ids, config, options, progress);
     if (!r.isOk()) return Status(r.status().code(), textFile + ": " + r.status().message());
     return r;

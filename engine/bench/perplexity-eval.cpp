@@ -10,14 +10,15 @@ namespace moe {
 
 Result<std::vector<EvalWindow>> slidingWindows(int64_t nTokens, int context, int stride) {
     if (context < 2)
-        return Status(StatusCode::InvalidArgument, "context " + std::to_string(context) + ": must be at least 2 tokens");
+        return Status(StatusCode::InvalidArgument,
+                      "context " + std::to_string(context) + ": must be at least 2 tokens");
     if (stride < 1 || stride > context)
         return Status(StatusCode::InvalidArgument, "stride " + std::to_string(stride) +
                                                        ": must be between 1 and the context (" +
                                                        std::to_string(context) + ")");
     if (nTokens < 2)
-        return Status(StatusCode::InvalidArgument,
-                      "the text has " + std::to_string(nTokens) + " token(s); perplexity needs at least 2");
+        return Status(StatusCode::InvalidArgument, "the text has " + std::to_string(nTokens) +
+                                                       " token(s); perplexity needs at least 2");
     std::vector<EvalWindow> windows;
     int64_t prevEnd = 0;
     for (int64_t begin = 0; begin < nTokens; begin += stride) {
@@ -30,21 +31,27 @@ Result<std::vector<EvalWindow>> slidingWindows(int64_t nTokens, int context, int
     return windows;
 }
 
-Result<PerplexityResult> evalPerplexityTokens(std::shared_ptr<const Model> model, std::span<const int32_t> ids,
-                                              const PerplexityConfig& config, const EvalOptions& options,
+Result<PerplexityResult> evalPerplexityTokens(std::shared_ptr<const Model> model,
+                                              std::span<const int32_t> ids,
+                                              const PerplexityConfig& config,
+                                              const EvalOptions& options,
                                               const EvalProgress& progress) {
     if (!model) return Status(StatusCode::InvalidArgument, "perplexity: no model");
     const int stride = config.stride > 0 ? config.stride : config.context;
-    MOE_ASSIGN_OR_RETURN(std::vector<EvalWindow> windows, slidingWindows(int64_t(ids.size()), config.context, stride));
+    MOE_ASSIGN_OR_RETURN(std::vector<EvalWindow> windows,
+                         slidingWindows(int64_t(ids.size()), config.context, stride));
     const int32_t nVocab = model->spec().nVocab;
     for (size_t i = 0; i < ids.size(); ++i)
         if (ids[i] < 0 || ids[i] >= nVocab)
-            return Status(StatusCode::InvalidArgument, "perplexity: token " + std::to_string(i) + " (id " +
-                                                           std::to_string(ids[i]) + ") is outside the vocabulary");
-    MOE_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, evals::makeSession(model, options, config.context));
+            return Status(StatusCode::InvalidArgument, "perplexity: token " + std::to_string(i) +
+                                                           " (id " + std::to_string(ids[i]) +
+                                                           ") is outside the vocabulary");
+    MOE_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
+                         evals::makeSession(model, options, config.context));
     if (session->contextSize() < config.context)
-        return Status(StatusCode::InvalidArgument, "perplexity: context " + std::to_string(config.context) +
-                                                       " exceeds the session's " + std::to_string(session->contextSize()));
+        return Status(StatusCode::InvalidArgument,
+                      "perplexity: context " + std::to_string(config.context) +
+                          " exceeds the session's " + std::to_string(session->contextSize()));
     PerplexityResult r;
     r.windows = windows;
     for (size_t w = 0; w < windows.size(); ++w) {
@@ -54,14 +61,15 @@ Result<PerplexityResult> evalPerplexityTokens(std::shared_ptr<const Model> model
         double windowNll = 0;
         const auto tokens = ids.subspan(size_t(win.begin), size_t(win.end - win.begin));
         // Row j of the window predicts absolute token begin + j + 1.
-        MOE_TRY(evals::evaluateRows(*session, tokens, win.scoreFrom - 1 - win.begin, win.end - 1 - win.begin,
-                                    [&](int64_t row, std::span<const float> logits) {
-                                        const int32_t target = tokens[size_t(row + 1)];
-                                        const double nll = evals::logSumExp(logits) - double(logits[size_t(target)]);
-                                        windowNll += nll;
-                                        r.tokenNll.push_back(float(nll));
-                                        return Status::ok();
-                                    }));
+        MOE_TRY(evals::evaluateRows(
+            *session, tokens, win.scoreFrom - 1 - win.begin, win.end - 1 - win.begin,
+            [&](int64_t row, std::span<const float> logits) {
+                const int32_t target = tokens[size_t(row + 1)];
+                const double nll = evals::logSumExp(logits) - double(logits[size_t(target)]);
+                windowNll += nll;
+                r.tokenNll.push_back(float(nll));
+                return Status::ok();
+            }));
         r.windowNll.push_back(windowNll);
         r.nllSum += windowNll;
         r.tokens += win.end - win.scoreFrom;
@@ -71,9 +79,9 @@ Result<PerplexityResult> evalPerplexityTokens(std::shared_ptr<const Model> model
     return r;
 }
 
-Result<PerplexityResult> evalPerplexity(std::shared_ptr<const Model> model, const std::string& textFile,
-                                        const PerplexityConfig& config, const EvalOptions& options,
-                                        const EvalProgress& progress) {
+Result<PerplexityResult> evalPerplexity(std::shared_ptr<const Model> model,
+                                        const std::string& textFile, const PerplexityConfig& config,
+                                        const EvalOptions& options, const EvalProgress& progress) {
     if (!model) return Status(StatusCode::InvalidArgument, "perplexity: no model");
     MOE_TRY(evals::requireTokenizer(*model, "perplexity"));
     MOE_ASSIGN_OR_RETURN(std::string text, evals::readTextFile(textFile));

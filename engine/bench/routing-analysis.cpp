@@ -25,21 +25,26 @@ std::vector<double> shares(const RoutingStats& st) {
 
 std::vector<double> entropies(const RoutingStats& st) {
     std::vector<double> h(size_t(st.nLayer), 0.0);
-    for (int il = 0; il < st.nLayer; ++il) h[size_t(il)] = st.normalizedLoadEntropy(il);
+    for (int il = 0; il < st.nLayer; ++il)
+        h[size_t(il)] = st.normalizedLoadEntropy(il);
     return h;
 }
 
 } // namespace
 
-Result<RoutingAnalysis> analyzeRouting(std::shared_ptr<const Model> model, std::span<const RoutingDomain> domains,
+Result<RoutingAnalysis> analyzeRouting(std::shared_ptr<const Model> model,
+                                       std::span<const RoutingDomain> domains,
                                        const RoutingConfig& config, const EvalOptions& options,
                                        const EvalProgress& progress) {
     if (!model) return Status(StatusCode::InvalidArgument, "routing: no model");
     MOE_TRY(evals::requireTokenizer(*model, "routing"));
-    if (domains.empty()) return Status(StatusCode::InvalidArgument, "routing: no domains (name -> text file)");
-    if (config.context < 1) return Status(StatusCode::InvalidArgument, "routing: context must be >= 1");
+    if (domains.empty())
+        return Status(StatusCode::InvalidArgument, "routing: no domains (name -> text file)");
+    if (config.context < 1)
+        return Status(StatusCode::InvalidArgument, "routing: context must be >= 1");
     if (model->spec().nExpert < 1)
-        return Status(StatusCode::InvalidArgument, "routing: " + model->info().path + " has no routed experts");
+        return Status(StatusCode::InvalidArgument,
+                      "routing: " + model->info().path + " has no routed experts");
 
     std::vector<std::vector<int32_t>> texts;
     int64_t chunks = 0;
@@ -48,7 +53,8 @@ Result<RoutingAnalysis> analyzeRouting(std::shared_ptr<const Model> model, std::
         texts.push_back(model->tokenizer().encode(text, true));
         chunks += (int64_t(texts.back().size()) + config.context - 1) / config.context;
     }
-    MOE_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, evals::makeSession(model, options, config.context));
+    MOE_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
+                         evals::makeSession(model, options, config.context));
     session->setCollectRouting(true);
 
     RoutingAnalysis r;
@@ -62,13 +68,15 @@ Result<RoutingAnalysis> analyzeRouting(std::shared_ptr<const Model> model, std::
             const size_t len = std::min(ids.size() - at, size_t(config.context));
             session->reset();
             auto run = session->evaluate(std::span<const int32_t>(ids).subspan(at, len), true);
-            if (!run.isOk()) return Status(run.status().code(), domains[d].file + ": " + run.status().message());
+            if (!run.isOk())
+                return Status(run.status().code(), domains[d].file + ": " + run.status().message());
         }
         const RoutingStats st = session->routingStats();
         if (d == 0) {
             pooled = st;
         } else {
-            for (size_t i = 0; i < st.tokens.size(); ++i) pooled.tokens[i] += st.tokens[i];
+            for (size_t i = 0; i < st.tokens.size(); ++i)
+                pooled.tokens[i] += st.tokens[i];
             pooled.tokensSeen += st.tokensSeen;
         }
         RoutingDomainResult dr;
@@ -96,7 +104,8 @@ Result<RoutingAnalysis> analyzeRouting(std::shared_ptr<const Model> model, std::
     const size_t cells = size_t(r.nLayer) * size_t(r.nExpert);
     std::vector<double> mean(cells, 0.0);
     for (const RoutingDomainResult& dr : r.domains)
-        for (size_t i = 0; i < cells; ++i) mean[i] += dr.share[i] / double(r.domains.size());
+        for (size_t i = 0; i < cells; ++i)
+            mean[i] += dr.share[i] / double(r.domains.size());
     for (RoutingDomainResult& dr : r.domains) {
         dr.affinity.assign(cells, 0.0);
         for (size_t i = 0; i < cells; ++i)

@@ -23,17 +23,21 @@ void summarize(BenchPoint& p) {
     p.min = s.front();
     p.max = s.back();
     double sum = 0;
-    for (double x : s) sum += x;
+    for (double x : s)
+        sum += x;
     p.mean = sum / double(n);
     double var = 0;
-    for (double x : s) var += (x - p.mean) * (x - p.mean);
+    for (double x : s)
+        var += (x - p.mean) * (x - p.mean);
     p.stddev = n > 1 ? std::sqrt(var / double(n - 1)) : 0.0;
 }
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+double seconds(Clock::duration d) {
+    return std::chrono::duration<double>(d).count();
+}
 
 std::vector<int32_t> promptIds(const Tokenizer& tok, int n, uint64_t seed) {
     Rng rng(seed);
@@ -52,17 +56,18 @@ int32_t argmax(const std::vector<float>& l) {
 }
 
 using PointRunner = std::function<Status(const std::string&, const std::string&,
-                                          const std::function<Result<double>(bool)>&)>;
+                                         const std::function<Result<double>(bool)>&)>;
 
 // tgN_bB: B sequences, each prefilled with the same start tokens in one forward, then N steps that
 // each decode one token of every sequence (its own argmax) in one forward; tokens/s counts all B.
 // BatchSession runs on the CPU backend.
 Status batchPoint(const std::shared_ptr<const Model>& model, const BenchConfig& config,
-                  const std::vector<int32_t>& start, int n, int batch, const std::string& depthSuffix,
-                  const PointRunner& runPoint) {
+                  const std::vector<int32_t>& start, int n, int batch,
+                  const std::string& depthSuffix, const PointRunner& runPoint) {
     const std::string name = "tg" + std::to_string(n) + "_b" + std::to_string(batch) + depthSuffix;
     if (config.session.device != "cpu")
-        return Status(StatusCode::Unsupported, "bench: " + name + ": batched decode runs on the cpu device only");
+        return Status(StatusCode::Unsupported,
+                      "bench: " + name + ": batched decode runs on the cpu device only");
     BatchOptions bo;
     bo.maxSequences = batch;
     bo.pageSize = 64;
@@ -79,11 +84,13 @@ Status batchPoint(const std::shared_ptr<const Model>& model, const BenchConfig& 
         MOE_ASSIGN_OR_RETURN(std::vector<std::vector<float>> logits, bs->step(steps));
         const auto t0 = Clock::now();
         for (int i = 0; i < n; ++i) {
-            for (size_t b = 0; b < steps.size(); ++b) steps[b].tokens = {argmax(logits[b])};
+            for (size_t b = 0; b < steps.size(); ++b)
+                steps[b].tokens = {argmax(logits[b])};
             MOE_ASSIGN_OR_RETURN(logits, bs->step(steps));
         }
         const double elapsed = seconds(Clock::now() - t0);
-        for (const SequenceStep& st : steps) MOE_TRY(bs->removeSequence(st.sequence));
+        for (const SequenceStep& st : steps)
+            MOE_TRY(bs->removeSequence(st.sequence));
         return double(n) * double(batch) / std::max(1e-9, elapsed);
     });
 }
@@ -92,7 +99,8 @@ Status batchPoint(const std::shared_ptr<const Model>& model, const BenchConfig& 
 
 Result<BenchReport> runSpeedBench(std::shared_ptr<const Model> model, const BenchConfig& config,
                                   const BenchProgress& progress) {
-    if (config.repetitions < 1) return Status(StatusCode::InvalidArgument, "bench: repetitions must be >= 1");
+    if (config.repetitions < 1)
+        return Status(StatusCode::InvalidArgument, "bench: repetitions must be >= 1");
     BenchReport report;
     report.modelPath = model->info().path;
     report.modelName = model->spec().name;
@@ -100,7 +108,8 @@ Result<BenchReport> runSpeedBench(std::shared_ptr<const Model> model, const Benc
     report.device = session->device(); // resolved: "auto" -> "cuda:0", "cuda" -> "cuda:0"
     report.threads = config.session.nThreads;
     if (!model->hasTokenizer())
-        return Status(StatusCode::InvalidArgument, report.modelPath + ": bench needs the model's tokenizer");
+        return Status(StatusCode::InvalidArgument,
+                      report.modelPath + ": bench needs the model's tokenizer");
     const Tokenizer& tok = model->tokenizer();
 
     auto runPoint = [&](const std::string& name, const std::string& unit,
@@ -110,7 +119,8 @@ Result<BenchReport> runSpeedBench(std::shared_ptr<const Model> model, const Benc
         point.unit = unit;
         const int total = config.warmup + config.repetitions;
         for (int rep = 0; rep < total; ++rep) {
-            if (progress && !progress(name, rep, total)) return Status(StatusCode::Cancelled, "bench cancelled");
+            if (progress && !progress(name, rep, total))
+                return Status(StatusCode::Cancelled, "bench cancelled");
             MOE_ASSIGN_OR_RETURN(double value, once(rep >= config.warmup));
             if (rep >= config.warmup) point.samples.push_back(value);
         }
@@ -146,11 +156,13 @@ Result<BenchReport> runSpeedBench(std::shared_ptr<const Model> model, const Benc
             const std::vector<int32_t> start = promptIds(tok, 8 + depth, config.seed);
             const std::string depthSuffix = depth > 0 ? "_d" + std::to_string(depth) : "";
             if (int(start.size()) + n > session->contextSize())
-                return Status(StatusCode::InvalidArgument, "bench: tg" + std::to_string(n) + depthSuffix +
-                                                               " does not fit the context size " +
-                                                               std::to_string(session->contextSize()));
+                return Status(StatusCode::InvalidArgument,
+                              "bench: tg" + std::to_string(n) + depthSuffix +
+                                  " does not fit the context size " +
+                                  std::to_string(session->contextSize()));
             for (int batch : config.batchSizes) {
-                if (batch < 1) return Status(StatusCode::InvalidArgument, "bench: batch sizes must be >= 1");
+                if (batch < 1)
+                    return Status(StatusCode::InvalidArgument, "bench: batch sizes must be >= 1");
                 if (batch > 1) {
                     MOE_TRY(batchPoint(model, config, start, n, batch, depthSuffix, runPoint));
                     continue;
@@ -158,20 +170,23 @@ Result<BenchReport> runSpeedBench(std::shared_ptr<const Model> model, const Benc
                 BenchPoint itl;
                 itl.name = "itl" + std::to_string(n) + depthSuffix;
                 itl.unit = "ms";
-                MOE_TRY(runPoint("tg" + std::to_string(n) + depthSuffix, "tok/s", [&](bool measured) -> Result<double> {
-                    session->reset();
-                    MOE_ASSIGN_OR_RETURN(std::vector<float> l, session->evaluate(start, true));
-                    const auto t0 = Clock::now();
-                    auto last = t0;
-                    for (int i = 0; i < n; ++i) {
-                        const int32_t next[1] = {argmax(l)};
-                        MOE_ASSIGN_OR_RETURN(l, session->evaluate(next, true));
-                        const auto now = Clock::now();
-                        if (measured) itl.samples.push_back(1000.0 * seconds(now - last));
-                        last = now;
-                    }
-                    return double(n) / std::max(1e-9, seconds(Clock::now() - t0));
-                }));
+                MOE_TRY(runPoint("tg" + std::to_string(n) + depthSuffix, "tok/s",
+                                 [&](bool measured) -> Result<double> {
+                                     session->reset();
+                                     MOE_ASSIGN_OR_RETURN(std::vector<float> l,
+                                                          session->evaluate(start, true));
+                                     const auto t0 = Clock::now();
+                                     auto last = t0;
+                                     for (int i = 0; i < n; ++i) {
+                                         const int32_t next[1] = {argmax(l)};
+                                         MOE_ASSIGN_OR_RETURN(l, session->evaluate(next, true));
+                                         const auto now = Clock::now();
+                                         if (measured)
+                                             itl.samples.push_back(1000.0 * seconds(now - last));
+                                         last = now;
+                                     }
+                                     return double(n) / std::max(1e-9, seconds(Clock::now() - t0));
+                                 }));
                 summarize(itl);
                 report.points.push_back(std::move(itl));
             }

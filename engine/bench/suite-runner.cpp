@@ -20,7 +20,8 @@ constexpr size_t kMaxTokenValues = 8192;
 json matrix(const std::vector<double>& v, int rows, int cols) {
     json m = json::array();
     for (int r = 0; r < rows; ++r)
-        m.push_back(std::vector<double>(v.begin() + ptrdiff_t(r) * cols, v.begin() + ptrdiff_t(r + 1) * cols));
+        m.push_back(std::vector<double>(v.begin() + ptrdiff_t(r) * cols,
+                                        v.begin() + ptrdiff_t(r + 1) * cols));
     return m;
 }
 
@@ -29,12 +30,15 @@ json topAffinity(const RoutingAnalysis& r, const RoutingDomainResult& d) {
     std::vector<size_t> order;
     for (size_t i = 0; i < d.affinity.size(); ++i)
         if (d.affinity[i] > 0) order.push_back(i);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return d.affinity[a] > d.affinity[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return d.affinity[a] > d.affinity[b]; });
     json top = json::array();
     for (size_t k = 0; k < std::min<size_t>(8, order.size()); ++k) {
         const size_t i = order[k];
-        top.push_back({{"layer", int(i) / r.nExpert}, {"expert", int(i) % r.nExpert},
-                       {"affinity", d.affinity[i]}, {"share", d.share[i]}});
+        top.push_back({{"layer", int(i) / r.nExpert},
+                       {"expert", int(i) % r.nExpert},
+                       {"affinity", d.affinity[i]},
+                       {"share", d.share[i]}});
     }
     return top;
 }
@@ -42,15 +46,21 @@ json topAffinity(const RoutingAnalysis& r, const RoutingDomainResult& d) {
 Result<SuiteEvalOutcome> runEntry(const QualityEval& q, const std::shared_ptr<const Model>& model,
                                   const SuiteRunOptions& options, const EvalProgress& progress) {
     EvalOptions eo{.session = options.session};
-    SuiteEvalOutcome out{.type = q.type, .name = q.name, .file = q.file, .metrics = {}, .sampleCount = 0,
-                         .detailsJson = {}, .lmEvalJson = {}};
+    SuiteEvalOutcome out{.type = q.type,
+                         .name = q.name,
+                         .file = q.file,
+                         .metrics = {},
+                         .sampleCount = 0,
+                         .detailsJson = {},
+                         .lmEvalJson = {}};
     EvalProgress stage = [&](const std::string&, int64_t done, int64_t total) {
         return !progress || progress(q.name, done, total);
     };
     json d = {{"name", q.name}};
     if (!q.file.empty()) d["file"] = q.file;
     if (q.type == "perplexity") {
-        MOE_ASSIGN_OR_RETURN(PerplexityResult r, evalPerplexity(model, q.file, q.window, eo, stage));
+        MOE_ASSIGN_OR_RETURN(PerplexityResult r,
+                             evalPerplexity(model, q.file, q.window, eo, stage));
         out.metrics = {{"ppl", r.ppl}, {"nll_mean", r.nllMean}};
         out.sampleCount = r.tokens;
         d["context"] = q.window.context;
@@ -59,14 +69,18 @@ Result<SuiteEvalOutcome> runEntry(const QualityEval& q, const std::shared_ptr<co
         d["nll_sum"] = r.nllSum;
         json windows = json::array();
         for (size_t w = 0; w < r.windows.size(); ++w)
-            windows.push_back({{"begin", r.windows[w].begin}, {"end", r.windows[w].end},
-                               {"score_from", r.windows[w].scoreFrom}, {"nll_sum", r.windowNll[w]}});
+            windows.push_back({{"begin", r.windows[w].begin},
+                               {"end", r.windows[w].end},
+                               {"score_from", r.windows[w].scoreFrom},
+                               {"nll_sum", r.windowNll[w]}});
         d["windows"] = windows;
         if (r.tokenNll.size() <= kMaxTokenValues) d["token_nll"] = r.tokenNll;
     } else if (q.type == "kl") {
         if (!options.resolveReference)
-            return Status(StatusCode::InvalidArgument, "no reference model resolver for \"" + q.reference + "\"");
-        MOE_ASSIGN_OR_RETURN(std::shared_ptr<const Model> ref, options.resolveReference(q.reference));
+            return Status(StatusCode::InvalidArgument,
+                          "no reference model resolver for \"" + q.reference + "\"");
+        MOE_ASSIGN_OR_RETURN(std::shared_ptr<const Model> ref,
+                             options.resolveReference(q.reference));
         d["reference"] = q.reference;
         d["reference_path"] = ref->info().path;
         d["context"] = q.window.context;
@@ -76,7 +90,8 @@ Result<SuiteEvalOutcome> runEntry(const QualityEval& q, const std::shared_ptr<co
             d["reference_is_self"] = true;
         } else {
             MOE_ASSIGN_OR_RETURN(KlResult r, evalKl(model, ref, q.file, q.window, eo, stage));
-            out.metrics = {{"kl_mean", r.klMean}, {"kl_p95", r.klP95}, {"top1_agreement", r.top1Agreement}};
+            out.metrics = {
+                {"kl_mean", r.klMean}, {"kl_p95", r.klP95}, {"top1_agreement", r.top1Agreement}};
             out.sampleCount = r.tokens;
             d["tokens"] = r.tokens;
             d["kl_median"] = r.klMedian;
@@ -92,8 +107,10 @@ Result<SuiteEvalOutcome> runEntry(const QualityEval& q, const std::shared_ptr<co
         const ChoiceResult& r = *run;
         out.metrics = {{"acc", r.acc}, {"acc_norm", r.accNorm}};
         out.sampleCount = r.items;
-        const std::string task = evals::baseName(q.file).substr(0, evals::baseName(q.file).find('.'));
-        out.lmEvalJson = choiceResultsJson(r, task, q.file, model->info().path, options.session.device);
+        const std::string task =
+            evals::baseName(q.file).substr(0, evals::baseName(q.file).find('.'));
+        out.lmEvalJson =
+            choiceResultsJson(r, task, q.file, model->info().path, options.session.device);
         d["task"] = task;
         d["items"] = r.items;
         d["acc_stderr"] = r.accStderr;
@@ -101,8 +118,11 @@ Result<SuiteEvalOutcome> runEntry(const QualityEval& q, const std::shared_ptr<co
         json per = json::array();
         for (size_t i = 0; i < r.perItem.size(); ++i) {
             const ChoiceItemResult& it = r.perItem[i];
-            per.push_back({{"line", items[i].line}, {"answer", it.answer}, {"pred", it.predicted},
-                           {"pred_norm", it.predictedNorm}, {"loglikelihoods", it.logLikelihoods}});
+            per.push_back({{"line", items[i].line},
+                           {"answer", it.answer},
+                           {"pred", it.predicted},
+                           {"pred_norm", it.predictedNorm},
+                           {"loglikelihoods", it.logLikelihoods}});
         }
         d["per_item"] = per;
     } else if (q.type == "generation") {
@@ -118,11 +138,14 @@ Result<SuiteEvalOutcome> runEntry(const QualityEval& q, const std::shared_ptr<co
         d["items"] = r.items;
         json per = json::array();
         for (size_t i = 0; i < r.perItem.size(); ++i)
-            per.push_back({{"line", items[i].line}, {"output", r.perItem[i].output},
-                           {"correct", r.perItem[i].correct}, {"tokens", r.perItem[i].generatedTokens}});
+            per.push_back({{"line", items[i].line},
+                           {"output", r.perItem[i].output},
+                           {"correct", r.perItem[i].correct},
+                           {"tokens", r.perItem[i].generatedTokens}});
         d["per_item"] = per;
     } else if (q.type == "routing") {
-        MOE_ASSIGN_OR_RETURN(RoutingAnalysis r, analyzeRouting(model, q.domains, q.routing, eo, stage));
+        MOE_ASSIGN_OR_RETURN(RoutingAnalysis r,
+                             analyzeRouting(model, q.domains, q.routing, eo, stage));
         out.metrics = {{"entropy_mean", r.entropyMean}};
         out.sampleCount = r.tokens;
         d["layers"] = r.nLayer;
@@ -155,7 +178,8 @@ std::string benchMetricName(const BenchPoint& point) {
 }
 
 Result<SuiteModelResult> runBenchSuite(const BenchSuite& suite, std::shared_ptr<const Model> model,
-                                       const SuiteRunOptions& options, const EvalProgress& progress) {
+                                       const SuiteRunOptions& options,
+                                       const EvalProgress& progress) {
     if (!model) return Status(StatusCode::InvalidArgument, "bench suite: no model");
     SuiteModelResult result;
     if (suite.hasSpeed) {
@@ -170,15 +194,18 @@ Result<SuiteModelResult> runBenchSuite(const BenchSuite& suite, std::shared_ptr<
         bc.session = options.session;
         // The sweep needs room for the longest prompt and the deepest decode.
         int need = 1;
-        for (int p : bc.promptTokens) need = std::max(need, p);
+        for (int p : bc.promptTokens)
+            need = std::max(need, p);
         for (int d : bc.depths)
-            for (int g : bc.genTokens) need = std::max(need, d + g + 9);
+            for (int g : bc.genTokens)
+                need = std::max(need, d + g + 9);
         if (bc.session.nCtx <= 0) bc.session.nCtx = need;
         auto speed = runSpeedBench(model, bc, [&](const std::string& point, int rep, int reps) {
             return !progress || progress("speed " + point, rep, reps);
         });
         if (!speed.isOk())
-            return Status(speed.status().code(), suite.path + ": speed: " + speed.status().message());
+            return Status(speed.status().code(),
+                          suite.path + ": speed: " + speed.status().message());
         result.hasSpeed = true;
         result.speed = std::move(speed).value();
     }
@@ -186,8 +213,8 @@ Result<SuiteModelResult> runBenchSuite(const BenchSuite& suite, std::shared_ptr<
         const QualityEval& q = suite.quality[i];
         auto r = runEntry(q, model, options, progress);
         if (!r.isOk())
-            return Status(r.status().code(), suite.path + ": quality[" + std::to_string(i) + "] (" + q.name +
-                                                 "): " + r.status().message());
+            return Status(r.status().code(), suite.path + ": quality[" + std::to_string(i) + "] (" +
+                                                 q.name + "): " + r.status().message());
         result.quality.push_back(std::move(r).value());
     }
     return result;

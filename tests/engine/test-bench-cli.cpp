@@ -52,8 +52,11 @@ private:
         return o;
     }
     QString file(const QString& name) const { return m_dir.path() + "/" + name; }
-    void write(const QString& name, const std::string& text) const { std::ofstream(file(name).toStdString()) << text; }
-    std::unique_ptr<ProjectStore> openStore(ProjectStore::OpenMode mode = ProjectStore::OpenMode::ReadOnly) {
+    void write(const QString& name, const std::string& text) const {
+        std::ofstream(file(name).toStdString()) << text;
+    }
+    std::unique_ptr<ProjectStore>
+    openStore(ProjectStore::OpenMode mode = ProjectStore::OpenMode::ReadOnly) {
         auto s = ProjectStore::open(m_project.toStdString(), mode);
         return s.isOk() ? std::move(s).value() : nullptr;
     }
@@ -73,21 +76,35 @@ private slots:
         QCOMPARE(cli({"make-model", "--seed", "3", "--out", m_base}).code, 0);
         QCOMPARE(cli({"make-model", "--seed", "3", "--type", "q8_0", "--out", m_q8}).code, 0);
         QVERIFY(QDir(m_dir.path()).mkpath("suite/data"));
-        write("suite/data/wiki.txt", "Experts are chosen per token by a router, a linear layer over the hidden state. "
-                                     "A load-balancing loss keeps every expert busy across the batch.");
-        write("suite/data/code.txt", "int main() { int s = 0; for (int i = 0; i < 10; ++i) s += i; return s; }\n");
-        write("suite/data/mc.jsonl", "{\"question\": \"Two plus two is\", \"choices\": [\"four\", \"seven\"], \"answer\": 0}\n"
-                                     "{\"question\": \"The sky is\", \"choices\": [\"blue\", \"a fish\"], \"answer\": \"A\"}\n");
+        write("suite/data/wiki.txt",
+              "Experts are chosen per token by a router, a linear layer over the hidden state. "
+              "A load-balancing loss keeps every expert busy across the batch.");
+        write("suite/data/code.txt",
+              "int main() { int s = 0; for (int i = 0; i < 10; ++i) s += i; return s; }\n");
+        write("suite/data/mc.jsonl", "{\"question\": \"Two plus two is\", \"choices\": [\"four\", "
+                                     "\"seven\"], \"answer\": 0}\n"
+                                     "{\"question\": \"The sky is\", \"choices\": [\"blue\", \"a "
+                                     "fish\"], \"answer\": \"A\"}\n");
         write("suite/data/gen.jsonl", "{\"prompt\": \"Say yes:\", \"answer\": \"yes\"}\n");
         const json suite = {
             {"name", "smoke"},
-            {"speed", {{"prompt_tokens", {16}}, {"gen_tokens", {4}}, {"batch", {1, 2}}, {"repetitions", 2}, {"warmup", 0}}},
+            {"speed",
+             {{"prompt_tokens", {16}},
+              {"gen_tokens", {4}},
+              {"batch", {1, 2}},
+              {"repetitions", 2},
+              {"warmup", 0}}},
             {"quality",
              {{{"type", "perplexity"}, {"file", "data/wiki.txt"}, {"context", 64}, {"stride", 32}},
               {{"type", "kl"}, {"reference", "base"}},
               {{"type", "choice"}, {"file", "data/mc.jsonl"}},
-              {{"type", "generation"}, {"file", "data/gen.jsonl"}, {"scoring", "exact_match"}, {"max_tokens", 4}},
-              {{"type", "routing"}, {"domains", {{"code", "data/code.txt"}, {"prose", "data/wiki.txt"}}}, {"context", 32}}}}};
+              {{"type", "generation"},
+               {"file", "data/gen.jsonl"},
+               {"scoring", "exact_match"},
+               {"max_tokens", 4}},
+              {{"type", "routing"},
+               {"domains", {{"code", "data/code.txt"}, {"prose", "data/wiki.txt"}}},
+               {"context", 32}}}}};
         m_suite = file("suite/smoke.json");
         write("suite/smoke.json", suite.dump(1));
         m_project = file("project");
@@ -95,13 +112,15 @@ private slots:
     }
 
     void runRecordsEveryResult() {
-        Outcome o = cli({"bench", "run", m_suite, "--model", m_base, "--model", m_q8, "--project", m_project, "--json"});
+        Outcome o = cli({"bench", "run", m_suite, "--model", m_base, "--model", m_q8, "--project",
+                         m_project, "--json"});
         QVERIFY2(o.code == 0, qPrintable(o.err));
         const json out = json::parse(o.out.toStdString());
         QCOMPARE(out["models"].size(), size_t(2));
         auto store = openStore();
         QVERIFY(store);
-        const auto versions = std::vector<int64_t>{out["models"][0]["version_id"], out["models"][1]["version_id"]};
+        const auto versions =
+            std::vector<int64_t>{out["models"][0]["version_id"], out["models"][1]["version_id"]};
         for (int m = 0; m < 2; ++m) {
             const int64_t runId = out["models"][m]["run_id"];
             auto run = store->trainingRuns().run(runId);
@@ -113,27 +132,34 @@ private slots:
             QCOMPARE(config["suite"].get<std::string>(), std::string("smoke"));
             auto history = store->bench().history("smoke");
             QVERIFY(history.isOk());
-            const auto bench = std::find_if(history->begin(), history->end(), [&](const BenchRunRecord& b) { return b.runId == runId; });
+            const auto bench =
+                std::find_if(history->begin(), history->end(),
+                             [&](const BenchRunRecord& b) { return b.runId == runId; });
             QVERIFY(bench != history->end());
             QCOMPARE(bench->environment.backend, std::string("cpu"));
             QVERIFY(json::parse(bench->environment.environmentJson).contains("cpu"));
             std::set<std::string> metrics;
             const auto summaries = store->bench().summaries(runId);
-            for (const auto& s : *summaries) metrics.insert(s.metric);
-            const std::set<std::string> expected = {"pp16_tok_s", "ttft16_ms", "tg4_tok_s",   "itl4_ms",
-                                                    "tg4_b2_tok_s", "load_ms",  "peak_rss_mib"};
+            for (const auto& s : *summaries)
+                metrics.insert(s.metric);
+            const std::set<std::string> expected = {"pp16_tok_s",  "ttft16_ms",    "tg4_tok_s",
+                                                    "itl4_ms",     "tg4_b2_tok_s", "load_ms",
+                                                    "peak_rss_mib"};
             QCOMPARE(metrics, expected);
             QCOMPARE(store->bench().samples(runId, "pp16_tok_s")->size(), size_t(2));
             QCOMPARE(store->bench().samples(runId, "itl4_ms")->size(), size_t(8));
 
             std::map<std::string, double> values = evalValues(*store, runId);
             std::set<std::string> keys;
-            for (const auto& [k, v] : values) keys.insert(k);
-            const std::set<std::string> evals = {"perplexity/ppl", "perplexity/nll_mean", "kl/kl_mean", "kl/kl_p95",
-                                                 "kl/top1_agreement", "choice/acc", "choice/acc_norm",
-                                                 "generation/exact_match", "routing/entropy_mean"};
+            for (const auto& [k, v] : values)
+                keys.insert(k);
+            const std::set<std::string> evals = {
+                "perplexity/ppl",  "perplexity/nll_mean",    "kl/kl_mean",
+                "kl/kl_p95",       "kl/top1_agreement",      "choice/acc",
+                "choice/acc_norm", "generation/exact_match", "routing/entropy_mean"};
             QCOMPARE(keys, evals);
-            QVERIFY(std::abs(values["perplexity/ppl"] - std::exp(values["perplexity/nll_mean"])) < 1e-9 * values["perplexity/ppl"]);
+            QVERIFY(std::abs(values["perplexity/ppl"] - std::exp(values["perplexity/nll_mean"])) <
+                    1e-9 * values["perplexity/ppl"]);
             if (m == 0) { // the first model is "base": kl against itself
                 QCOMPARE(values["kl/kl_mean"], 0.0);
                 QCOMPARE(values["kl/top1_agreement"], 1.0);
@@ -157,9 +183,12 @@ private slots:
         }
         std::set<std::string> datasets;
         const auto datasetRows = store->datasets().list();
-        for (const auto& d : *datasetRows) datasets.insert(d.name);
-        QVERIFY(datasets.count("wiki.txt") && datasets.count("mc.jsonl") && datasets.count("gen.jsonl"));
-        const auto artifacts = *store->trainingRuns().artifacts(out["models"][0]["run_id"].get<int64_t>());
+        for (const auto& d : *datasetRows)
+            datasets.insert(d.name);
+        QVERIFY(datasets.count("wiki.txt") && datasets.count("mc.jsonl") &&
+                datasets.count("gen.jsonl"));
+        const auto artifacts =
+            *store->trainingRuns().artifacts(out["models"][0]["run_id"].get<int64_t>());
         QCOMPARE(artifacts.size(), size_t(1));
         QFile lm(m_project + "/" + QString::fromStdString(artifacts[0].path));
         QVERIFY(lm.open(QIODevice::ReadOnly));
@@ -188,17 +217,20 @@ private slots:
             q8Version = *added;
             const auto runs = store->runs();
             for (const auto& r : *runs)
-                if (r.kind == "bench" && json::parse(r.configJson)["model"] == m_q8.toStdString()) first = evalValues(*store, r.id);
+                if (r.kind == "bench" && json::parse(r.configJson)["model"] == m_q8.toStdString())
+                    first = evalValues(*store, r.id);
         }
         QVERIFY(!first.empty());
-        Outcome o = cli({"bench", "run", m_suite, "--versions", QString("%1,%2").arg(baseVersion).arg(q8Version),
-                         "--project", m_project, "--json"});
+        Outcome o = cli({"bench", "run", m_suite, "--versions",
+                         QString("%1,%2").arg(baseVersion).arg(q8Version), "--project", m_project,
+                         "--json"});
         QVERIFY2(o.code == 0, qPrintable(o.err));
         const json out = json::parse(o.out.toStdString());
         auto store = openStore();
         const int64_t runId = out["models"][1]["run_id"];
         QCOMPARE(out["models"][1]["version_id"].get<int64_t>(), q8Version);
-        QCOMPARE(*store->trainingRuns().run(runId)->modelId, modelId); // the version's model, not a new one
+        QCOMPARE(*store->trainingRuns().run(runId)->modelId,
+                 modelId); // the version's model, not a new one
         const std::map<std::string, double> again = evalValues(*store, runId);
         QCOMPARE(again, first);
         const auto evals = store->evals().list();
@@ -210,11 +242,14 @@ private slots:
         auto model = moe::Model::load(m_base.toStdString());
         QVERIFY(model.isOk());
         std::ifstream f(file("suite/data/wiki.txt").toStdString());
-        const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        const std::string text((std::istreambuf_iterator<char>(f)),
+                               std::istreambuf_iterator<char>());
         const std::vector<int32_t> ids = (*model)->tokenizer().encode(text, true);
         QStringList tokens;
-        for (int32_t id : ids) tokens << QString::number(id);
-        Outcome d = cli({"logits", "--model", m_base, "--tokens", tokens.join(','), "--out", file("l.npy")});
+        for (int32_t id : ids)
+            tokens << QString::number(id);
+        Outcome d = cli(
+            {"logits", "--model", m_base, "--tokens", tokens.join(','), "--out", file("l.npy")});
         QVERIFY2(d.code == 0, qPrintable(d.err));
         moe::testing::NpyF32 l;
         QCOMPARE(moe::testing::readNpyF32(file("l.npy").toStdString(), l), std::string());
@@ -223,35 +258,43 @@ private slots:
         for (size_t j = 1; j < ids.size(); ++j) {
             const float* row = l.data.data() + (j - 1) * size_t(nVocab);
             double mx = row[0], sum = 0;
-            for (int64_t v = 1; v < nVocab; ++v) mx = std::max(mx, double(row[v]));
-            for (int64_t v = 0; v < nVocab; ++v) sum += std::exp(double(row[v]) - mx);
+            for (int64_t v = 1; v < nVocab; ++v)
+                mx = std::max(mx, double(row[v]));
+            for (int64_t v = 0; v < nVocab; ++v)
+                sum += std::exp(double(row[v]) - mx);
             nll -= double(row[ids[j]]) - mx - std::log(sum);
         }
         const double ppl = std::exp(nll / double(ids.size() - 1));
-        Outcome e = cli({"eval", "perplexity", "--model", m_base, "--file", file("suite/data/wiki.txt"), "--context",
-                         QString::number(ids.size()), "--json"});
+        Outcome e =
+            cli({"eval", "perplexity", "--model", m_base, "--file", file("suite/data/wiki.txt"),
+                 "--context", QString::number(ids.size()), "--json"});
         QVERIFY2(e.code == 0, qPrintable(e.err));
         const json q = json::parse(e.out.toStdString())["models"][0]["quality"][0];
         QCOMPARE(q["sample_count"].get<int64_t>(), int64_t(ids.size() - 1));
         const double got = q["metrics"]["ppl"];
-        QVERIFY2(std::abs(got - ppl) < 1e-6 * ppl, qPrintable(QString("%1 vs %2").arg(got).arg(ppl)));
+        QVERIFY2(std::abs(got - ppl) < 1e-6 * ppl,
+                 qPrintable(QString("%1 vs %2").arg(got).arg(ppl)));
     }
 
     void singleEvalsAndLmEvalFile() {
-        Outcome c = cli({"eval", "choice", "--model", m_base, "--file", file("suite/data/mc.jsonl"), "--lm-eval-dir", file("lm")});
+        Outcome c = cli({"eval", "choice", "--model", m_base, "--file", file("suite/data/mc.jsonl"),
+                         "--lm-eval-dir", file("lm")});
         QVERIFY2(c.code == 0, qPrintable(c.err));
         QVERIFY(c.out.contains("acc_norm"));
         QFile lm(file("lm/base-mc-results.json"));
         QVERIFY(lm.open(QIODevice::ReadOnly));
         QVERIFY(lm.readAll().contains("\"acc,none\""));
-        Outcome r = cli({"eval", "routing", "--model", m_base, "--domain", "code=" + file("suite/data/code.txt")});
+        Outcome r = cli({"eval", "routing", "--model", m_base, "--domain",
+                         "code=" + file("suite/data/code.txt")});
         QVERIFY2(r.code == 0 && r.out.contains("entropy_mean"), qPrintable(r.err));
-        Outcome k = cli({"eval", "kl", "--model", m_q8, "--reference", m_base, "--file", file("suite/data/wiki.txt")});
+        Outcome k = cli({"eval", "kl", "--model", m_q8, "--reference", m_base, "--file",
+                         file("suite/data/wiki.txt")});
         QVERIFY2(k.code == 0 && k.out.contains("top1_agreement"), qPrintable(k.err));
     }
 
     void plainBenchStillWorks() {
-        Outcome o = cli({"bench", "--model", m_base, "--pp", "8", "--tg", "2", "--reps", "1", "--warmup", "0"});
+        Outcome o = cli(
+            {"bench", "--model", m_base, "--pp", "8", "--tg", "2", "--reps", "1", "--warmup", "0"});
         QVERIFY2(o.code == 0, qPrintable(o.err));
         QVERIFY(o.out.contains("pp8") && o.out.contains("tg2") && o.out.contains("ttft8"));
     }
@@ -260,15 +303,20 @@ private slots:
         QCOMPARE(cli({"bench", "run"}).code, 2);
         QCOMPARE(cli({"bench", "run", m_suite}).code, 2);
         QCOMPARE(cli({"bench", "run", m_suite, "--versions", "1"}).code, 2);
-        QCOMPARE(cli({"eval", "kl", "--model", m_base, "--file", file("suite/data/wiki.txt")}).code, 2);
-        write("suite/bad.json", R"({"quality":[{"type":"perplexity","file":"data/wiki.txt","context":8,"stride":9}]})");
+        QCOMPARE(cli({"eval", "kl", "--model", m_base, "--file", file("suite/data/wiki.txt")}).code,
+                 2);
+        write(
+            "suite/bad.json",
+            R"({"quality":[{"type":"perplexity","file":"data/wiki.txt","context":8,"stride":9}]})");
         Outcome bad = cli({"bench", "run", file("suite/bad.json"), "--model", m_base});
         QCOMPARE(bad.code, 1);
         QVERIFY2(bad.err.contains("bad.json: quality[0].stride"), qPrintable(bad.err));
-        Outcome type = cli({"eval", "bleu", "--model", m_base, "--file", file("suite/data/wiki.txt")});
+        Outcome type =
+            cli({"eval", "bleu", "--model", m_base, "--file", file("suite/data/wiki.txt")});
         QCOMPARE(type.code, 1);
         QVERIFY(type.err.contains("is not one of"));
-        Outcome version = cli({"bench", "run", m_suite, "--versions", "999", "--project", m_project});
+        Outcome version =
+            cli({"bench", "run", m_suite, "--versions", "999", "--project", m_project});
         QCOMPARE(version.code, 1);
         QVERIFY2(version.err.contains("999"), qPrintable(version.err));
     }

@@ -23,8 +23,12 @@ private:
     QTemporaryDir m_dir;
     std::shared_ptr<const Model> m_model, m_q8;
 
-    std::string path(const std::string& rel) const { return m_dir.path().toStdString() + "/" + rel; }
-    void write(const std::string& rel, const std::string& text) const { std::ofstream(path(rel)) << text; }
+    std::string path(const std::string& rel) const {
+        return m_dir.path().toStdString() + "/" + rel;
+    }
+    void write(const std::string& rel, const std::string& text) const {
+        std::ofstream(path(rel)) << text;
+    }
 
     // A suite in suites/ over data in suites/data/.
     std::string fullSuite(const std::string& klReference) const {
@@ -34,8 +38,13 @@ private:
              {{{"type", "perplexity"}, {"file", "data/wiki.txt"}, {"context", 48}, {"stride", 24}},
               {{"type", "kl"}, {"reference", klReference}},
               {{"type", "choice"}, {"file", "data/mc.jsonl"}},
-              {{"type", "generation"}, {"file", "data/gen.jsonl"}, {"scoring", "contains"}, {"max_tokens", 6}},
-              {{"type", "routing"}, {"domains", {{"code", "data/code.txt"}, {"prose", "data/wiki.txt"}}}, {"context", 32}}}}};
+              {{"type", "generation"},
+               {"file", "data/gen.jsonl"},
+               {"scoring", "contains"},
+               {"max_tokens", 6}},
+              {{"type", "routing"},
+               {"domains", {{"code", "data/code.txt"}, {"prose", "data/wiki.txt"}}},
+               {"context", 32}}}}};
         return s.dump(1);
     }
 
@@ -49,10 +58,13 @@ private slots:
         QVERIFY(writeRandomModel(o, path("suites/q8.gguf")).isOk());
         m_model = *Model::load(path("m.gguf"));
         m_q8 = *Model::load(path("suites/q8.gguf"));
-        write("suites/data/wiki.txt", "Experts are chosen per token by a router. The router is a linear layer. " 
-                                      "Load balancing keeps every expert in use across a batch of text.");
-        write("suites/data/code.txt", "int main() { return 0; }\nfor (int i = 0; i < n; ++i) sum += i;\n");
-        write("suites/data/mc.jsonl", R"({"question": "Two plus two is", "choices": ["four", "seven"], "answer": 0}
+        write("suites/data/wiki.txt",
+              "Experts are chosen per token by a router. The router is a linear layer. "
+              "Load balancing keeps every expert in use across a batch of text.");
+        write("suites/data/code.txt",
+              "int main() { return 0; }\nfor (int i = 0; i < n; ++i) sum += i;\n");
+        write("suites/data/mc.jsonl",
+              R"({"question": "Two plus two is", "choices": ["four", "seven"], "answer": 0}
 {"question": "The sky is", "choices": ["blue", "a fish"], "answer": "B"}
 )");
         write("suites/data/gen.jsonl", R"({"prompt": "Say yes:", "answer": "yes"}
@@ -63,35 +75,59 @@ private slots:
     void errors_data() {
         QTest::addColumn<QString>("json");
         QTest::addColumn<QString>("problem");
-        QTest::newRow("not json") << "{\n  \"name\": \"x\",\n  oops\n}" << "s.json:3:";
-        QTest::newRow("not an object") << "[1]" << "(top level): expected an object";
-        QTest::newRow("unknown top field") << R"({"name":"x","qualty":[]})" << "qualty: unknown field";
-        QTest::newRow("nothing to run") << R"({"name":"x"})" << "nothing to run";
-        QTest::newRow("speed field") << R"({"speed":{"prompt_tokens":[128,"x"]}})" << "speed.prompt_tokens[1]: expected an integer";
-        QTest::newRow("repetitions") << R"({"speed":{"repetitions":0}})" << "speed.repetitions: expected an integer between 1 and 1000";
-        QTest::newRow("speed typo") << R"({"speed":{"gen":[1]}})" << "speed.gen: unknown field";
-        QTest::newRow("quality not array") << R"({"quality":{}})" << "quality: expected an array";
-        QTest::newRow("type") << R"({"quality":[{"type":"bleu"}]})" << "quality[0].type: \"bleu\" is not one of";
-        QTest::newRow("no type") << R"({"quality":[{"file":"data/wiki.txt"}]})" << "quality[0].type: missing";
-        QTest::newRow("missing file") << R"({"quality":[{"type":"perplexity","file":"data/none.txt"}]})"
-                                      << "quality[0].file: \"data/none.txt\": no such file";
-        QTest::newRow("file required") << R"({"quality":[{"type":"choice"}]})" << "quality[0].file: missing";
-        QTest::newRow("stride") << R"({"quality":[{"type":"perplexity","file":"data/wiki.txt","context":64,"stride":65}]})"
-                                << "quality[0].stride: expected an integer between 1 and the context (64), got 65";
-        QTest::newRow("context") << R"({"quality":[{"type":"perplexity","file":"data/wiki.txt","context":"big"}]})"
-                                 << "quality[0].context: expected an integer >= 2, got \"big\"";
-        QTest::newRow("field of another type") << R"({"quality":[{"type":"choice","file":"data/mc.jsonl","stride":2}]})"
-                                               << "quality[0].stride: unknown field";
-        QTest::newRow("kl without text") << R"({"quality":[{"type":"kl","reference":"base"}]})" << "quality[0].file: missing";
-        QTest::newRow("scoring") << R"({"quality":[{"type":"generation","file":"data/gen.jsonl","scoring":"bleu"}]})"
-                                 << "quality[0].scoring: \"bleu\" is not one of exact_match, contains, regex";
-        QTest::newRow("until") << R"({"quality":[{"type":"generation","file":"data/gen.jsonl","until":[1]}]})" << "quality[0].until";
-        QTest::newRow("chat") << R"({"quality":[{"type":"generation","file":"data/gen.jsonl","chat":"yes"}]})" << "quality[0].chat: expected true or false";
-        QTest::newRow("routing no domains") << R"({"quality":[{"type":"routing"}]})" << "quality[0].domains: missing";
-        QTest::newRow("routing domain file") << R"({"quality":[{"type":"routing","domains":{"law":"data/law.txt"}}]})"
-                                             << "quality[0].domains.law: \"data/law.txt\": no such file";
-        QTest::newRow("second entry") << R"({"quality":[{"type":"choice","file":"data/mc.jsonl"},{"type":"choice","file":"x"}]})"
-                                      << "quality[1].file";
+        QTest::newRow("not json") << "{\n  \"name\": \"x\",\n  oops\n}"
+                                  << "s.json:3:";
+        QTest::newRow("not an object") << "[1]"
+                                       << "(top level): expected an object";
+        QTest::newRow("unknown top field") << R"({"name":"x","qualty":[]})"
+                                           << "qualty: unknown field";
+        QTest::newRow("nothing to run") << R"({"name":"x"})"
+                                        << "nothing to run";
+        QTest::newRow("speed field") << R"({"speed":{"prompt_tokens":[128,"x"]}})"
+                                     << "speed.prompt_tokens[1]: expected an integer";
+        QTest::newRow("repetitions") << R"({"speed":{"repetitions":0}})"
+                                     << "speed.repetitions: expected an integer between 1 and 1000";
+        QTest::newRow("speed typo") << R"({"speed":{"gen":[1]}})"
+                                    << "speed.gen: unknown field";
+        QTest::newRow("quality not array") << R"({"quality":{}})"
+                                           << "quality: expected an array";
+        QTest::newRow("type") << R"({"quality":[{"type":"bleu"}]})"
+                              << "quality[0].type: \"bleu\" is not one of";
+        QTest::newRow("no type") << R"({"quality":[{"file":"data/wiki.txt"}]})"
+                                 << "quality[0].type: missing";
+        QTest::newRow("missing file")
+            << R"({"quality":[{"type":"perplexity","file":"data/none.txt"}]})"
+            << "quality[0].file: \"data/none.txt\": no such file";
+        QTest::newRow("file required") << R"({"quality":[{"type":"choice"}]})"
+                                       << "quality[0].file: missing";
+        QTest::newRow("stride")
+            << R"({"quality":[{"type":"perplexity","file":"data/wiki.txt","context":64,"stride":65}]})"
+            << "quality[0].stride: expected an integer between 1 and the context (64), got 65";
+        QTest::newRow("context")
+            << R"({"quality":[{"type":"perplexity","file":"data/wiki.txt","context":"big"}]})"
+            << "quality[0].context: expected an integer >= 2, got \"big\"";
+        QTest::newRow("field of another type")
+            << R"({"quality":[{"type":"choice","file":"data/mc.jsonl","stride":2}]})"
+            << "quality[0].stride: unknown field";
+        QTest::newRow("kl without text") << R"({"quality":[{"type":"kl","reference":"base"}]})"
+                                         << "quality[0].file: missing";
+        QTest::newRow("scoring")
+            << R"({"quality":[{"type":"generation","file":"data/gen.jsonl","scoring":"bleu"}]})"
+            << "quality[0].scoring: \"bleu\" is not one of exact_match, contains, regex";
+        QTest::newRow("until")
+            << R"({"quality":[{"type":"generation","file":"data/gen.jsonl","until":[1]}]})"
+            << "quality[0].until";
+        QTest::newRow("chat")
+            << R"({"quality":[{"type":"generation","file":"data/gen.jsonl","chat":"yes"}]})"
+            << "quality[0].chat: expected true or false";
+        QTest::newRow("routing no domains") << R"({"quality":[{"type":"routing"}]})"
+                                            << "quality[0].domains: missing";
+        QTest::newRow("routing domain file")
+            << R"({"quality":[{"type":"routing","domains":{"law":"data/law.txt"}}]})"
+            << "quality[0].domains.law: \"data/law.txt\": no such file";
+        QTest::newRow("second entry")
+            << R"({"quality":[{"type":"choice","file":"data/mc.jsonl"},{"type":"choice","file":"x"}]})"
+            << "quality[1].file";
     }
 
     void errors() {
@@ -129,15 +165,18 @@ private slots:
     }
 
     void speedDefaultsAndNames() {
-        auto r = parseBenchSuite(R"({"speed":{"prompt_tokens":[8],"gen_tokens":[4],"batch":[1,2],"repetitions":1,"warmup":0}})",
-                                 path("suites/quick.json"));
+        auto r = parseBenchSuite(
+            R"({"speed":{"prompt_tokens":[8],"gen_tokens":[4],"batch":[1,2],"repetitions":1,"warmup":0}})",
+            path("suites/quick.json"));
         QVERIFY2(r.isOk(), r.status().message().c_str());
         QCOMPARE(r->name, std::string("quick")); // the file's stem
         auto run = runBenchSuite(*r, m_model, {});
         QVERIFY2(run.isOk(), run.status().message().c_str());
         std::vector<std::string> names;
-        for (const BenchPoint& p : run->speed.points) names.push_back(benchMetricName(p));
-        const std::vector<std::string> expected = {"pp8_tok_s", "ttft8_ms", "tg4_tok_s", "itl4_ms", "tg4_b2_tok_s"};
+        for (const BenchPoint& p : run->speed.points)
+            names.push_back(benchMetricName(p));
+        const std::vector<std::string> expected = {"pp8_tok_s", "ttft8_ms", "tg4_tok_s", "itl4_ms",
+                                                   "tg4_b2_tok_s"};
         QCOMPARE(names, expected);
         QCOMPARE(run->speed.points[3].samples.size(), size_t(4)); // one per decoded token
     }
@@ -147,7 +186,8 @@ private slots:
         auto suite = loadBenchSuite(path("suites/full.json"));
         QVERIFY2(suite.isOk(), suite.status().message().c_str());
         SuiteRunOptions opts;
-        opts.resolveReference = [&](const std::string& ref) -> Result<std::shared_ptr<const Model>> {
+        opts.resolveReference =
+            [&](const std::string& ref) -> Result<std::shared_ptr<const Model>> {
             if (ref == path("suites/q8.gguf")) return m_q8;
             return Status(StatusCode::NotFound, ref);
         };
@@ -157,8 +197,13 @@ private slots:
         QVERIFY(b.isOk());
         QCOMPARE(a->quality.size(), size_t(5));
         const std::vector<std::vector<std::string>> metrics = {
-            {"ppl", "nll_mean"}, {"kl_mean", "kl_p95", "top1_agreement"}, {"acc", "acc_norm"}, {"contains"}, {"entropy_mean"}};
-        const std::vector<std::string> types = {"perplexity", "kl", "choice", "generation", "routing"};
+            {"ppl", "nll_mean"},
+            {"kl_mean", "kl_p95", "top1_agreement"},
+            {"acc", "acc_norm"},
+            {"contains"},
+            {"entropy_mean"}};
+        const std::vector<std::string> types = {"perplexity", "kl", "choice", "generation",
+                                                "routing"};
         for (size_t i = 0; i < a->quality.size(); ++i) {
             QCOMPARE(a->quality[i].type, types[i]);
             QCOMPARE(a->quality[i].metrics.size(), metrics[i].size());
@@ -185,11 +230,14 @@ private slots:
     }
 
     void klAgainstItselfIsRecordedWithoutRunning() {
-        write("suites/self.json", R"({"quality":[{"type":"kl","file":"data/wiki.txt","reference":"base"}]})");
+        write("suites/self.json",
+              R"({"quality":[{"type":"kl","file":"data/wiki.txt","reference":"base"}]})");
         auto suite = loadBenchSuite(path("suites/self.json"));
         QVERIFY(suite.isOk());
         SuiteRunOptions opts;
-        opts.resolveReference = [&](const std::string&) -> Result<std::shared_ptr<const Model>> { return m_model; };
+        opts.resolveReference = [&](const std::string&) -> Result<std::shared_ptr<const Model>> {
+            return m_model;
+        };
         auto r = runBenchSuite(*suite, m_model, opts);
         QVERIFY2(r.isOk(), r.status().message().c_str());
         QCOMPARE(r->quality[0].metrics[0].second, 0.0);
@@ -198,7 +246,8 @@ private slots:
         // Without a resolver the entry fails, naming it.
         auto none = runBenchSuite(*suite, m_model, {});
         QVERIFY(!none.isOk());
-        QVERIFY2(none.status().message().find("quality[0] (kl:wiki.txt)") != std::string::npos, none.status().message().c_str());
+        QVERIFY2(none.status().message().find("quality[0] (kl:wiki.txt)") != std::string::npos,
+                 none.status().message().c_str());
     }
 };
 

@@ -30,10 +30,10 @@ struct SpeedSuite {
 
 // One entry of "quality". Only the fields of its type are meaningful.
 struct QualityEval {
-    std::string type; // "perplexity", "kl", "choice", "generation", "routing"
-    std::string name; // the entry's "name", else "<type>:<file name>" (routing: "routing")
-    std::string file; // resolved path (routing: empty; see domains)
-    PerplexityConfig window;     // perplexity, kl: context and stride
+    std::string type;        // "perplexity", "kl", "choice", "generation", "routing"
+    std::string name;        // the entry's "name", else "<type>:<file name>" (routing: "routing")
+    std::string file;        // resolved path (routing: empty; see domains)
+    PerplexityConfig window; // perplexity, kl: context and stride
     std::string reference = "base"; // kl: "base" or a model path (resolved against the suite)
     ChoiceConfig choice;
     GenerationConfig generation;
@@ -72,7 +72,8 @@ struct SuiteModelResult {
 
 // Returns the reference model of a kl entry ("base" or a path); the caller decides what "base"
 // means (the first model of a comparison, the base of a version's lineage).
-using ReferenceResolver = std::function<Result<std::shared_ptr<const Model>>(const std::string& reference)>;
+using ReferenceResolver =
+    std::function<Result<std::shared_ptr<const Model>>(const std::string& reference)>;
 
 struct SuiteRunOptions {
     SessionOptions session; // device, threads, expert policy of every session the suite makes
@@ -83,7 +84,8 @@ struct SuiteRunOptions {
 // A kl entry whose reference is the model itself records kl 0 and agreement 1 without running
 // (details {"reference_is_self": true}). Stops at the first error, naming the entry.
 Result<SuiteModelResult> runBenchSuite(const BenchSuite& suite, std::shared_ptr<const Model> model,
-                                       const SuiteRunOptions& options, const EvalProgress& progress = {});
+                                       const SuiteRunOptions& options,
+                                       const EvalProgress& progress = {});
 
 // The project database's name of a speed point: "pp512" tok/s -> "pp512_tok_s", "ttft512" ms ->
 // "ttft512_ms", "tg128_b4" -> "tg128_b4_tok_s".

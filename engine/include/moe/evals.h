@@ -47,18 +47,18 @@ Result<std::vector<EvalWindow>> slidingWindows(int64_t nTokens, int context, int
 // ---- Perplexity ---------------------------------------------------------------------------------
 struct PerplexityConfig {
     int context = 512;
-    int stride = 0;      // 0: context (disjoint windows)
-    bool addBos = true;  // encode the text with the tokenizer's special tokens (BOS)
+    int stride = 0;     // 0: context (disjoint windows)
+    bool addBos = true; // encode the text with the tokenizer's special tokens (BOS)
 };
 
 struct PerplexityResult {
-    int64_t tokens = 0;  // scored tokens
-    double nllSum = 0;   // sum of -ln p(token | its window's earlier tokens), nats
-    double nllMean = 0;  // nllSum / tokens
-    double ppl = 0;      // exp(nllMean)
+    int64_t tokens = 0; // scored tokens
+    double nllSum = 0;  // sum of -ln p(token | its window's earlier tokens), nats
+    double nllMean = 0; // nllSum / tokens
+    double ppl = 0;     // exp(nllMean)
     std::vector<EvalWindow> windows;
-    std::vector<double> windowNll;  // per window: the NLL sum of its scored tokens
-    std::vector<float> tokenNll;    // per scored token, in stream order
+    std::vector<double> windowNll; // per window: the NLL sum of its scored tokens
+    std::vector<float> tokenNll;   // per scored token, in stream order
 };
 
 // Over a token stream (ids as given; no BOS is added here).
@@ -68,8 +68,9 @@ Result<PerplexityResult> evalPerplexityTokens(std::shared_ptr<const Model> model
                                               const EvalOptions& options = {},
                                               const EvalProgress& progress = {});
 // Over a UTF-8 text file, tokenized by the model's tokenizer. Errors name the file.
-Result<PerplexityResult> evalPerplexity(std::shared_ptr<const Model> model, const std::string& textFile,
-                                        const PerplexityConfig& config, const EvalOptions& options = {},
+Result<PerplexityResult> evalPerplexity(std::shared_ptr<const Model> model,
+                                        const std::string& textFile, const PerplexityConfig& config,
+                                        const EvalOptions& options = {},
                                         const EvalProgress& progress = {});
 
 // ---- KL divergence and top-1 agreement vs a reference model -------------------------------------
@@ -79,14 +80,15 @@ Result<PerplexityResult> evalPerplexity(std::shared_ptr<const Model> model, cons
 struct KlResult {
     int64_t tokens = 0;
     double klMean = 0, klMedian = 0, klP95 = 0, klMax = 0; // percentiles: linear interpolation
-    double top1Agreement = 0;                               // fraction of tokens, in [0, 1]
-    double pplModel = 0, pplReference = 0;                  // from the same logits
-    std::vector<float> tokenKl;                             // per scored token
+    double top1Agreement = 0;                              // fraction of tokens, in [0, 1]
+    double pplModel = 0, pplReference = 0;                 // from the same logits
+    std::vector<float> tokenKl;                            // per scored token
 };
 
-Result<KlResult> evalKlTokens(std::shared_ptr<const Model> model, std::shared_ptr<const Model> reference,
-                              std::span<const int32_t> ids, const PerplexityConfig& config,
-                              const EvalOptions& options = {}, const EvalProgress& progress = {});
+Result<KlResult> evalKlTokens(std::shared_ptr<const Model> model,
+                              std::shared_ptr<const Model> reference, std::span<const int32_t> ids,
+                              const PerplexityConfig& config, const EvalOptions& options = {},
+                              const EvalProgress& progress = {});
 Result<KlResult> evalKl(std::shared_ptr<const Model> model, std::shared_ptr<const Model> reference,
                         const std::string& textFile, const PerplexityConfig& config,
                         const EvalOptions& options = {}, const EvalProgress& progress = {});
@@ -108,7 +110,7 @@ struct ChoiceConfig {
     int limit = 0;               // first N items only (0: all)
 };
 struct ChoiceItemResult {
-    std::vector<double> logLikelihoods; // per choice
+    std::vector<double> logLikelihoods;  // per choice
     std::vector<int> continuationTokens; // per choice
     int answer = 0;
     int predicted = 0, predictedNorm = 0;
@@ -118,14 +120,15 @@ struct ChoiceResult {
     int64_t items = 0;
     double acc = 0, accNorm = 0;
     double accStderr = 0, accNormStderr = 0; // sample stddev / sqrt(n), as lm-eval reports
-    std::string delimiter = " ";              // the ChoiceConfig's, for the results JSON
+    std::string delimiter = " ";             // the ChoiceConfig's, for the results JSON
     std::vector<ChoiceItemResult> perItem;
 };
 
 // Parses a choice JSONL file; errors name the file, line and field.
 Result<std::vector<ChoiceItem>> readChoiceItems(const std::string& jsonlFile);
-Result<ChoiceResult> evalChoiceItems(std::shared_ptr<const Model> model, std::span<const ChoiceItem> items,
-                                     const ChoiceConfig& config, const EvalOptions& options = {},
+Result<ChoiceResult> evalChoiceItems(std::shared_ptr<const Model> model,
+                                     std::span<const ChoiceItem> items, const ChoiceConfig& config,
+                                     const EvalOptions& options = {},
                                      const EvalProgress& progress = {});
 Result<ChoiceResult> evalChoice(std::shared_ptr<const Model> model, const std::string& jsonlFile,
                                 const ChoiceConfig& config, const EvalOptions& options = {},
@@ -150,9 +153,9 @@ struct GenerationItem {
 struct GenerationConfig {
     std::string scoring = "exact_match"; // "exact_match", "contains", "regex"
     int maxTokens = 64;
-    bool chat = false;               // wrap the prompt as one user turn in the model's chat template
-    std::vector<std::string> until;  // stop strings (the reply is cut before the first)
-    int limit = 0;                   // first N items only (0: all)
+    bool chat = false;              // wrap the prompt as one user turn in the model's chat template
+    std::vector<std::string> until; // stop strings (the reply is cut before the first)
+    int limit = 0;                  // first N items only (0: all)
 };
 struct GenerationItemResult {
     std::string output;
@@ -174,8 +177,10 @@ Result<GenerationResult> evalGenerationItems(std::shared_ptr<const Model> model,
                                              const GenerationConfig& config,
                                              const EvalOptions& options = {},
                                              const EvalProgress& progress = {});
-Result<GenerationResult> evalGeneration(std::shared_ptr<const Model> model, const std::string& jsonlFile,
-                                        const GenerationConfig& config, const EvalOptions& options = {},
+Result<GenerationResult> evalGeneration(std::shared_ptr<const Model> model,
+                                        const std::string& jsonlFile,
+                                        const GenerationConfig& config,
+                                        const EvalOptions& options = {},
                                         const EvalProgress& progress = {});
 
 // ---- Routing analysis ---------------------------------------------------------------------------
