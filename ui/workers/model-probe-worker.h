@@ -1,8 +1,12 @@
 // ModelProbeWorker: opens a model file off the GUI thread to check it and describe it for the
 // project's model library. It lives on a QThread; probe(path) loads the file with moe::Model::load
 // (which validates the header and every tensor's extent), computes the content fingerprint, drops
-// the model again and reports a ready-to-store record. Workload: one call per "Add model file".
+// the model again and reports a ready-to-store record; inspect(versionId, path) gathers what the
+// inspector shows (moe::ModelInfo, tokenizer, chat template, devices). Workload: one call per
+// "Add model" and one per version shown in the inspector (the panel caches the answers).
 #pragma once
+
+#include "workers/model-inspection.h"
 
 #include <QObject>
 #include <QString>
@@ -18,6 +22,8 @@ struct ProbedModel {
     QString family;
     qint64 fileBytes = 0;
     qint64 parameterCount = 0;
+    qint64 activeParameterCount = 0;
+    QString quantTypes;
     int nLayer = 0;
     int nExpert = 0;
     int nExpertUsed = 0;
@@ -31,10 +37,14 @@ public:
 public slots:
     // Worker thread. Emits probed or probeFailed (the error names the file and what was wrong).
     void probe(const QString& path);
+    // Worker thread. Emits inspected or inspectFailed.
+    void inspect(qint64 versionId, const QString& path);
 
 signals:
     void probed(const moe::ui::ProbedModel& model);
     void probeFailed(const QString& path, const QString& error);
+    void inspected(const moe::ui::ModelInspection& inspection);
+    void inspectFailed(qint64 versionId, const QString& path, const QString& error);
 };
 
 } // namespace moe::ui
