@@ -1,25 +1,28 @@
-// MainWindow: menus, docks, status bar and the engine worker thread of the studio.
+// MainWindow: panels from the registry in tabs, the project they work on, the engine worker
+// thread of the chat, and the status area. Menus are in main-window-menus.cpp.
 #include "shell/main-window.h"
 
 #include "moe-projects/project-store.h"
-#include "moe/version.h"
 #include "panels/chat-panel.h"
+#include "panels/compare-panel.h"
+#include "panels/experts-panel.h"
 #include "panels/models-panel.h"
+#include "panels/runs-panel.h"
+#include "shell/job-tracker.h"
+#include "shell/project-switcher.h"
+#include "shell/status-area.h"
 #include "workers/generation-worker.h"
 
-#include <QAction>
-#include <QApplication>
 #include <QDir>
-#include <QDockWidget>
-#include <QFileDialog>
+#include <QEvent>
 #include <QFileInfo>
 #include <QIcon>
-#include <QKeySequence>
-#include <QLabel>
 #include <QLoggingCategory>
-#include <QMenuBar>
 #include <QMessageBox>
 #include <QStatusBar>
+#include <QTabWidget>
+#include <QToolBar>
+#include <QToolButton>
 
 #include <algorithm>
 
@@ -30,35 +33,49 @@ namespace moe::ui {
 
 Q_LOGGING_CATEGORY(lcShell, "moe.ui.shell")
 
+namespace {
+
+PanelRegistry builtinRegistry() {
+    PanelRegistry registry;
+    registerBuiltinPanels(registry);
+    return registry;
+}
+
+} // namespace
+
 MainWindow::MainWindow(std::unique_ptr<moe::projects::ProjectStore> store, QWidget* parent)
-    : QMainWindow(parent), m_store(std::move(store)) {
+    : MainWindow(std::move(store), builtinRegistry(), parent) {}
+
+MainWindow::MainWindow(std::unique_ptr<moe::projects::ProjectStore> store, PanelRegistry registry,
+                       QWidget* parent)
+    : QMainWindow(parent), m_registry(std::move(registry)), m_store(std::move(store)) {
     initUiResources();
     setObjectName(QStringLiteral("mainWindow"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/moestudio.svg")));
-    resize(1280, 800);
+    resize(1360, 860);
+    m_themeMode = savedThemeMode();
+    applyTheme(m_themeMode);
 
+    m_jobs = new JobTracker(this);
     m_worker = new GenerationWorker;
     m_worker->moveToThread(&m_engineThread);
     connect(&m_engineThread, &QThread::finished, m_worker, &QObject::deleteLater);
     m_engineThread.setObjectName(QStringLiteral("engine"));
     m_engineThread.start();
 
-    m_deviceLabel = new QLabel(tr("Device: ..."), this);
-    m_deviceLabel->setObjectName(QStringLiteral("deviceLabel"));
-    m_stateLabel = new QLabel(this);
-    m_stateLabel->setObjectName(QStringLiteral("stateLabel"));
-    statusBar()->addWidget(m_stateLabel, 1);
-    statusBar()->addPermanentWidget(m_deviceLabel);
-    connect(m_worker, &GenerationWorker::devicesDescribed, this,
-            [this](const QString& summary) { m_deviceLabel->setText(tr("Device: %1").arg(summary)); });
+    m_status = new StatusArea(statusBar(), *m_jobs);
+    connect(m_worker, &GenerationWorker::devicesDescribed, m_status, &StatusArea::setDevice);
     QMetaObject::invokeMethod(m_worker, &GenerationWorker::describeDevices, Qt::QueuedConnection);
 
-    m_modelsDock = new QDockWidget(tr("Models"), this);
-    m_modelsDock->setObjectName(QStringLiteral("modelsDock"));
-    m_modelsDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
-    addDockWidget(Qt::LeftDockWidgetArea, m_modelsDock);
-    resizeDocks({m_modelsDock}, {370}, Qt::Horizontal);
+    m_tabs = new QTabWidget(this);
+    m_tabs->setObjectName(QStringLiteral("panelTabs"));
+    m_tabs->setDocumentMode(true);
+    setCentralWidget(m_tabs);
+    connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::onTabChanged);
 
+    m_switcher = new ProjectSwitcher(this);
+    connect(m_switcher, &ProjectSwitcher::projectChosen, this,
+            [this](const QString& dir, bool create) { switchProject(dir, create); });
     buildMenus();
     buildPanels();
 }
@@ -66,8 +83,7 @@ MainWindow::MainWindow(std::unique_ptr<moe::projects::ProjectStore> store, QWidg
 MainWindow::~MainWindow() {
     // Panels go first (they hold references to the store); the worker finishes its current call.
     m_worker->requestStop();
-    delete m_chatPanel;
-    delete m_modelsPanel;
+    destroyPanels();
     m_engineThread.quit();
     m_engineThread.wait();
 }
@@ -80,95 +96,116 @@ MainWindow::openOrCreateProject(const QString& dir) {
     return moe::projects::ProjectStore::create(path, name.toStdString());
 }
 
-void MainWindow::buildMenus() {
-    QMenu* file = menuBar()->addMenu(tr("&File"));
-    QAction* open = file->addAction(tr("&Open Project..."), this, &MainWindow::openProjectDialog);
-    open->setShortcut(QKeySequence::Open);
-    open->setObjectName(QStringLiteral("openProjectAction"));
-    QAction* add = file->addAction(tr("&Add Model File..."), this, &MainWindow::addModelDialog);
-    add->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
-    add->setObjectName(QStringLiteral("addModelAction"));
-    file->addSeparator();
-    QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
-    quit->setShortcut(QKeySequence::Quit);
-    quit->setObjectName(QStringLiteral("quitAction"));
+QWidget* MainWindow::panel(const QString& id) const { return m_panels.value(id); }
 
-    QMenu* view = menuBar()->addMenu(tr("&View"));
-    view->addAction(m_modelsDock->toggleViewAction());
+ModelsPanel* MainWindow::modelsPanel() const { return qobject_cast<ModelsPanel*>(panel(QStringLiteral("models"))); }
+ChatPanel* MainWindow::chatPanel() const { return qobject_cast<ChatPanel*>(panel(QStringLiteral("chat"))); }
+ComparePanel* MainWindow::comparePanel() const { return qobject_cast<ComparePanel*>(panel(QStringLiteral("compare"))); }
+ExpertsPanel* MainWindow::expertsPanel() const { return qobject_cast<ExpertsPanel*>(panel(QStringLiteral("experts"))); }
+RunsPanel* MainWindow::runsPanel() const { return qobject_cast<RunsPanel*>(panel(QStringLiteral("runs"))); }
 
-    QMenu* help = menuBar()->addMenu(tr("&Help"));
-    QAction* about = help->addAction(tr("&About MoE Studio"), this, &MainWindow::showAbout);
-    about->setObjectName(QStringLiteral("aboutAction"));
+QString MainWindow::currentPanelId() const { return m_panels.key(m_tabs->currentWidget()); }
+
+void MainWindow::showPanel(const QString& id) {
+    if (QWidget* w = panel(id)) m_tabs->setCurrentWidget(w);
 }
 
+void MainWindow::showStatus(const QString& message) { m_status->showMessage(message); }
+
 void MainWindow::buildPanels() {
-    delete m_chatPanel;
-    delete m_modelsPanel;
-    m_modelsPanel = new ModelsPanel(*m_store, m_modelsDock);
-    m_modelsDock->setWidget(m_modelsPanel);
-    m_chatPanel = new ChatPanel(*m_store, *m_worker, this);
-    setCentralWidget(m_chatPanel);
+    destroyPanels();
+    PanelContext context{*m_store, *m_worker, *m_jobs};
+    for (const PanelSpec& spec : m_registry.panels()) {
+        QWidget* widget = spec.create(context, m_tabs);
+        m_panels.insert(spec.id, widget);
+        m_tabs->addTab(widget, spec.title);
+    }
+    for (const PanelSpec& spec : m_registry.panels())
+        if (spec.wire) spec.wire(m_panels.value(spec.id), *this);
 
-    connect(m_modelsPanel, &ModelsPanel::modelSelected, m_chatPanel, &ChatPanel::setModel);
-    connect(m_modelsPanel, &ModelsPanel::statusMessage, this, &MainWindow::showState);
-    connect(m_chatPanel, &ChatPanel::stateChanged, this, &MainWindow::showState);
-
+    const QString dir = QString::fromStdString(m_store->dir());
     setWindowTitle(tr("%1 \u2014 MoE Studio").arg(QString::fromStdString(m_store->name())));
+    if (m_projectButton)
+        m_projectButton->setText(tr("Project: %1").arg(QString::fromStdString(m_store->name())));
+    ProjectSwitcher::noteOpened(dir);
+    resumeProject();
+    emit projectChanged(dir);
+}
+
+void MainWindow::resumeProject() {
     // Resume where the project left off: the model of the newest chat, else the newest model.
+    ModelsPanel* models = modelsPanel();
+    if (!models) return;
     qint64 resume = 0;
     if (auto sessions = m_store->chatSessions(); sessions && !sessions->empty()) {
         const auto newest = std::max_element(
             sessions->begin(), sessions->end(),
             [](const auto& a, const auto& b) { return a.id < b.id; });
         resume = newest->modelId;
-    } else if (auto models = m_store->models(); models && !models->empty()) {
-        for (const moe::projects::ModelRecord& m : *models) resume = std::max<qint64>(resume, m.id);
+    } else if (auto list = m_store->models(); list && !list->empty()) {
+        for (const moe::projects::ModelRecord& m : *list) resume = std::max<qint64>(resume, m.id);
     }
-    if (resume != 0) m_modelsPanel->selectModel(resume);
-    else showState(tr("Project %1: add a model file to start.")
+    if (resume != 0) {
+        models->selectModel(resume);
+        showPanel(QStringLiteral("chat"));
+    } else {
+        showPanel(QStringLiteral("models"));
+        showStatus(tr("Project %1: add a model (a GGUF file or a Hugging Face folder) to start.")
                        .arg(QString::fromStdString(m_store->dir())));
+    }
+}
+
+void MainWindow::destroyPanels() {
+    // Panels reference the store: they go before it does.
+    const QHash<QString, QWidget*> panels = std::exchange(m_panels, {});
+    for (QWidget* w : panels) {
+        m_tabs->removeTab(m_tabs->indexOf(w));
+        delete w;
+    }
+}
+
+void MainWindow::onTabChanged(int index) {
+    QWidget* w = m_tabs->widget(index);
+    const QString id = m_panels.key(w);
+    const PanelSpec* spec = m_registry.find(id);
+    if (spec && spec->reloadOnShow) QMetaObject::invokeMethod(w, "reload");
 }
 
 void MainWindow::setProject(std::unique_ptr<moe::projects::ProjectStore> store) {
     m_worker->requestStop();
-    // The old panels reference the old store: remove them before the store goes.
-    delete m_chatPanel;
-    m_chatPanel = nullptr;
-    delete m_modelsPanel;
-    m_modelsPanel = nullptr;
+    destroyPanels();
     m_store = std::move(store);
     buildPanels();
     qCInfo(lcShell) << "project" << QString::fromStdString(m_store->dir());
 }
 
-void MainWindow::openProjectDialog() {
-    const QString dir = QFileDialog::getExistingDirectory(
-        this, tr("Open or create a project folder"), QString::fromStdString(m_store->dir()));
-    if (dir.isEmpty()) return;
-    auto store = openOrCreateProject(dir);
+bool MainWindow::switchProject(const QString& dir, bool create) {
+    const QString absolute = QDir(dir).absolutePath();
+    if (absolute == QDir(QString::fromStdString(m_store->dir())).absolutePath()) return true;
+    moe::Result<std::unique_ptr<moe::projects::ProjectStore>> store =
+        create ? moe::projects::ProjectStore::create(absolute.toStdString(),
+                                                     QFileInfo(absolute).fileName().toStdString())
+               : openOrCreateProject(absolute);
     if (!store) {
-        QMessageBox::warning(this, tr("Open project"),
-                             tr("Could not open %1:\n%2")
-                                 .arg(dir, QString::fromStdString(store.status().toString())));
-        return;
+        auto* box = new QMessageBox(QMessageBox::Warning, tr("Open project"),
+                                    tr("Could not open %1:\n%2")
+                                        .arg(absolute, QString::fromStdString(store.status().toString())),
+                                    QMessageBox::Ok, this);
+        box->setObjectName(QStringLiteral("projectErrorBox"));
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+        return false;
     }
     setProject(std::move(store).value());
+    return true;
 }
 
-void MainWindow::addModelDialog() {
-    if (m_modelsPanel) m_modelsPanel->chooseModelFile();
+void MainWindow::changeEvent(QEvent* event) {
+    QMainWindow::changeEvent(event);
+    // The desktop switched light/dark: follow it unless the user chose a theme.
+    if (event->type() == QEvent::ThemeChange && m_themeMode == ThemeMode::System &&
+        systemPrefersDark() != isDarkTheme())
+        applyTheme(ThemeMode::System);
 }
-
-void MainWindow::showAbout() {
-    QMessageBox::about(
-        this, tr("About MoE Studio"),
-        tr("<h3>MoE Studio %1</h3><p>A desktop studio for developing and evaluating "
-           "Mixture-of-Experts language models.</p><p>Build: %2<br>Qt %3</p>")
-            .arg(QString::fromLatin1(moe::versionString()),
-                 QString::fromLatin1(moe::buildDescription()).toHtmlEscaped(),
-                 QString::fromLatin1(qVersion())));
-}
-
-void MainWindow::showState(const QString& message) { m_stateLabel->setText(message); }
 
 } // namespace moe::ui

@@ -1,6 +1,8 @@
 // ThroughputPlot: tok/s per reply as bars.
 #include "widgets/throughput-plot.h"
 
+#include "widgets/plot-theme.h"
+
 #include <qcustomplot.h>
 
 #include <QVBoxLayout>
@@ -13,7 +15,6 @@ ThroughputPlot::ThroughputPlot(QWidget* parent) : QWidget(parent) {
     setObjectName(QStringLiteral("throughputPlot"));
     m_plot = new QCustomPlot(this);
     m_plot->setMinimumSize(180, 120);
-    m_plot->setBackground(palette().window());
     m_bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
     m_bars->setPen(QPen(QColor(0x3b, 0x6e, 0xc4)));
     m_bars->setBrush(QColor(0x3b, 0x6e, 0xc4, 150));
@@ -34,7 +35,15 @@ ThroughputPlot::ThroughputPlot(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_plot);
+    applyPlotTheme(m_plot, palette());
     setValues({});
+}
+
+void ThroughputPlot::changeEvent(QEvent* event) {
+    QWidget::changeEvent(event);
+    if (event->type() != QEvent::PaletteChange) return;
+    applyPlotTheme(m_plot, palette());
+    m_plot->replot();
 }
 
 void ThroughputPlot::setValues(const QList<double>& tokPerSec) {

@@ -18,6 +18,9 @@ public:
     // One bar per reply, oldest first.
     void setValues(const QList<double>& tokPerSec);
 
+protected:
+    void changeEvent(QEvent* event) override; // follows the light/dark palette
+
 private:
     QCustomPlot* m_plot = nullptr;
     QCPBars* m_bars = nullptr;

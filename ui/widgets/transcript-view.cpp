@@ -1,6 +1,7 @@
 // TranscriptView: chat transcript built from QTextFrames, one per message.
 #include "widgets/transcript-view.h"
 
+#include <QEvent>
 #include <QPalette>
 #include <QScrollBar>
 #include <QTextBlockFormat>
@@ -13,27 +14,34 @@ namespace moe::ui {
 
 namespace {
 
+// The frame format property holding a message frame's role, so a theme change can recolor it.
+constexpr int kRoleProperty = QTextFormat::UserProperty + 1;
+
 struct RoleStyle {
     QString title;
     QColor background;
     QColor border;
 };
 
-RoleStyle roleStyle(const QString& role) {
+// Frame colors per role for a light or dark base; text itself takes the palette's Text color.
+RoleStyle roleStyle(const QString& role, bool dark) {
     if (role == QLatin1String("user"))
-        return {QObject::tr("You"), QColor(0xe8, 0xf0, 0xfe), QColor(0xa8, 0xc4, 0xf0)};
+        return {QObject::tr("You"), dark ? QColor(0x1f, 0x33, 0x50) : QColor(0xe8, 0xf0, 0xfe),
+                dark ? QColor(0x3a, 0x5a, 0x8a) : QColor(0xa8, 0xc4, 0xf0)};
     if (role == QLatin1String("system"))
-        return {QObject::tr("System"), QColor(0xfd, 0xf6, 0xe3), QColor(0xe0, 0xd0, 0xa0)};
+        return {QObject::tr("System"), dark ? QColor(0x3a, 0x34, 0x22) : QColor(0xfd, 0xf6, 0xe3),
+                dark ? QColor(0x6b, 0x5d, 0x33) : QColor(0xe0, 0xd0, 0xa0)};
     if (role == QLatin1String("notice"))
-        return {QString(), QColor(0xf7, 0xf7, 0xf7), QColor(0xf7, 0xf7, 0xf7)};
-    return {QObject::tr("Assistant"), QColor(0xf4, 0xf5, 0xf7), QColor(0xd0, 0xd4, 0xda)};
+        return {QString(), dark ? QColor(0x26, 0x28, 0x2c) : QColor(0xf7, 0xf7, 0xf7),
+                dark ? QColor(0x26, 0x28, 0x2c) : QColor(0xf7, 0xf7, 0xf7)};
+    return {QObject::tr("Assistant"), dark ? QColor(0x2a, 0x2d, 0x32) : QColor(0xf4, 0xf5, 0xf7),
+            dark ? QColor(0x3c, 0x40, 0x48) : QColor(0xd0, 0xd4, 0xda)};
 }
 
-QTextCharFormat bodyFormat() {
-    QTextCharFormat format;
-    format.setForeground(QColor(0x20, 0x22, 0x25));
-    return format;
-}
+QTextCharFormat bodyFormat() { return QTextCharFormat(); }
+
+// Muted text (stats, notices) that reads on both light and dark frames.
+QColor mutedColor() { return QColor(0x80, 0x88, 0x90); }
 
 } // namespace
 
@@ -43,9 +51,23 @@ TranscriptView::TranscriptView(QWidget* parent) : QTextBrowser(parent) {
     setOpenLinks(false);
     setUndoRedoEnabled(false);
     document()->setDocumentMargin(10);
-    QPalette pal = palette();
-    pal.setColor(QPalette::Base, Qt::white);
-    setPalette(pal);
+}
+
+bool TranscriptView::isDark() const { return palette().color(QPalette::Base).lightness() < 128; }
+
+void TranscriptView::changeEvent(QEvent* event) {
+    QTextBrowser::changeEvent(event);
+    if (event->type() != QEvent::PaletteChange) return;
+    // Recolor the message frames already in the document for the new theme.
+    for (QTextFrame* frame : document()->rootFrame()->childFrames()) {
+        QTextFrameFormat format = frame->frameFormat();
+        const QString role = format.stringProperty(kRoleProperty);
+        if (role.isEmpty()) continue;
+        const RoleStyle style = roleStyle(role, isDark());
+        format.setBackground(style.background);
+        format.setBorderBrush(style.border);
+        frame->setFrameFormat(format);
+    }
 }
 
 void TranscriptView::clearTranscript() {
@@ -64,7 +86,7 @@ void TranscriptView::scrollToEndIfFollowing(bool following) {
 }
 
 QTextCursor TranscriptView::openFrame(const QString& role) {
-    const RoleStyle style = roleStyle(role);
+    const RoleStyle style = roleStyle(role, isDark());
     QTextCursor cursor(document());
     cursor.movePosition(QTextCursor::End);
 
@@ -73,6 +95,7 @@ QTextCursor TranscriptView::openFrame(const QString& role) {
     frame.setBorder(1);
     frame.setBorderBrush(style.border);
     frame.setBorderStyle(QTextFrameFormat::BorderStyle_Solid);
+    frame.setProperty(kRoleProperty, role);
     frame.setPadding(8);
     frame.setTopMargin(4);
     frame.setBottomMargin(4);
@@ -83,7 +106,6 @@ QTextCursor TranscriptView::openFrame(const QString& role) {
     if (!style.title.isEmpty()) {
         QTextCharFormat title;
         title.setFontWeight(QFont::Bold);
-        title.setForeground(QColor(0x44, 0x4c, 0x56));
         cursor.insertText(style.title, title);
         cursor.insertBlock(QTextBlockFormat(), bodyFormat());
     }
@@ -94,7 +116,7 @@ QTextCursor TranscriptView::openFrame(const QString& role) {
 void TranscriptView::insertStats(QTextCursor& cursor, const QString& stats, bool error) {
     if (stats.isEmpty()) return;
     QTextCharFormat format;
-    format.setForeground(error ? QColor(0xb0, 0x20, 0x20) : QColor(0x70, 0x78, 0x80));
+    format.setForeground(error ? QColor(0xd0, 0x40, 0x40) : mutedColor());
     format.setFontPointSize(qMax(6.0, font().pointSizeF() - 1.0));
     QTextBlockFormat block;
     block.setTopMargin(4);
@@ -114,7 +136,7 @@ void TranscriptView::addNotice(const QString& text) {
     const bool following = isFollowing();
     QTextCursor cursor = openFrame(QStringLiteral("notice"));
     QTextCharFormat format;
-    format.setForeground(QColor(0x70, 0x78, 0x80));
+    format.setForeground(mutedColor());
     format.setFontItalic(true);
     cursor.insertText(text, format);
     scrollToEndIfFollowing(following);

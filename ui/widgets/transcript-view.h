@@ -1,6 +1,7 @@
 // TranscriptView: a read-only chat transcript. Each message is a framed block (role header, text,
 // and for replies a stats line); a reply in progress grows as streamed text arrives. Text is
-// inserted as plain text, never parsed as HTML, so a model cannot inject markup.
+// inserted as plain text, never parsed as HTML, so a model cannot inject markup. Frames follow the
+// light or dark palette and are recolored on a theme change.
 #pragma once
 
 #include <QTextBrowser>
@@ -25,7 +26,11 @@ public:
     void addNotice(const QString& text);
     bool replyInProgress() const { return m_streaming; }
 
+protected:
+    void changeEvent(QEvent* event) override;
+
 private:
+    bool isDark() const;
     QTextCursor openFrame(const QString& role);
     void insertStats(QTextCursor& cursor, const QString& stats, bool error);
     void scrollToEndIfFollowing(bool following);
