@@ -10,6 +10,8 @@
 #include "moe-projects/project-store.h"
 #include "moe/training.h"
 
+#include <nlohmann/json.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -35,19 +37,9 @@ std::string duration(double s) {
     return buf;
 }
 
+// A JSON string literal of s (the result fields the run row keeps).
 std::string jsonQuote(const std::string& s) {
-    std::string out = "\"";
-    for (const char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-            continue;
-        }
-        out += c;
-    }
-    return out + "\"";
+    return nlohmann::json(s).dump();
 }
 
 } // namespace
